@@ -1,0 +1,95 @@
+"""The demo's support stream: one scripted duty week (Mon 2026-11-23 .. Fri 2026-11-27, Chicago).
+
+Weekend arrivals, a triage assignment, a user waited on, two members on one ticket, an
+out-of-office reply, a forged notification, a re-delivered mail and a late one: what a week brings.
+Regenerate `maildaemon/demo/stream.mbox` with `python bench/corpus.py --demo maildaemon/demo/stream.mbox`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from bench.corpus import CST, LIST, goc_mail, rt_mail
+
+TRIAGE = ("Alice Operator (GOC)", "Software Support (Triage)")
+
+
+def at(day: int, hh: int, mm: int) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=CST)
+
+
+def demo_stream() -> list[bytes]:
+    e1 = (at(20, 16, 40), "Jane User", "Since Thursday all pilot jobs at Example site fail with\n"
+                                        "'condor_startd: cannot allocate slot'. Nothing changed on our side.")
+    e2 = (at(23, 9, 45), "Ada Lovelace", "I'll take this. Could you send the pilot logs of one failed job?")
+    e3 = (at(24, 8, 15), "Jane User", "Logs are attached, thanks for looking.")
+    e4 = (at(27, 10, 0), "Ada Lovelace", "Fixed in osg-pilot 23.0.4, released today. Closing; reopen if needed.")
+    mails = [
+        goc_mail(41234, "Pilot jobs fail at Example site", at(20, 16, 40), assignees=TRIAGE, entries=[e1], n=1),
+        goc_mail(41240, "HTCondor-CE upgrade question", at(21, 10, 12), assignees=TRIAGE, n=2,
+                 submitter="Jürgen Müller <juergen@example.de>",
+                 entries=[(at(21, 10, 12), "Jürgen Müller", "Is it safe to upgrade HTCondor-CE to 24.0 before the\n"
+                                                            "pilot factory is updated?")]),
+        goc_mail(41234, "Pilot jobs fail at Example site", at(23, 9, 45), status="Customer",
+                 assignees=TRIAGE + ("Ada Lovelace",), next_action="ENG Action", deadline=at(25, 17, 0),
+                 entries=[e2, e1], n=3),
+        rt_mail(1240, "Certificate renewal fails", at(23, 11, 2), transaction="Ticket created by bob@example.edu",
+                actor="Bob Scientist", actor_email="bob@example.edu", requestor="bob@example.edu",
+                content="The renewal script says 'CSR rejected'.", n=4),
+        rt_mail(1240, "Certificate renewal fails", at(23, 13, 30), transaction="Taken by alan",
+                actor="Alan Turing", actor_email="alan@example.org", owner="alan", requestor="bob@example.edu",
+                status="open", n=5),
+        goc_mail(41234, "Pilot jobs fail at Example site", at(24, 8, 15), assignees=TRIAGE + ("Ada Lovelace",),
+                 next_action="ENG Action", deadline=at(25, 17, 0), entries=[e3, e2, e1], n=6),
+        rt_mail(1234, "Cannot install client", at(24, 10, 0), transaction="Ticket created by carol@example.edu",
+                actor="Carol Admin", actor_email="carol@example.edu", requestor="carol@example.edu",
+                content="yum install osg-client fails with a missing dependency.", n=7),
+        rt_mail(1234, "Cannot install client", at(24, 10, 5), transaction="Given to grace by ada",
+                actor="Ada Lovelace", actor_email="ada@example.org", owner="grace", requestor="carol@example.edu",
+                status="open", n=8),
+        goc_mail(41250, "Data transfer slow from Fermilab", at(24, 15, 20),
+                 assignees=TRIAGE + ("Ada Lovelace", "Grace Hopper"), next_action="ENG Action", n=9,
+                 submitter="Dan Physicist <dan@example.edu>",
+                 entries=[(at(24, 15, 20), "Dan Physicist", "Transfers from FNAL dropped to 2 MB/s since Monday.")]),
+        rt_mail(1234, "Cannot install client", at(25, 9, 10),
+                transaction="Status changed from 'open' to 'stalled' by grace", actor="Grace Hopper",
+                actor_email="grace@example.org", owner="grace", requestor="carol@example.edu", status="stalled",
+                content="Which OS release is this? Please send the output of `yum repolist`.", n=10),
+        _out_of_office(),
+        _forged(),
+    ]
+    mails.append(mails[5])                       # the list delivered Tuesday's update twice
+    mails.append(goc_mail(41234, "Pilot jobs fail at Example site", at(27, 10, 0), status="Resolved",
+                          assignees=TRIAGE + ("Ada Lovelace",), next_action="None", entries=[e4, e3, e2, e1], n=14))
+    mails.append(goc_mail(41234, "Pilot jobs fail at Example site", at(27, 9, 0),     # delayed in transit
+                          assignees=TRIAGE + ("Ada Lovelace",), next_action="ENG Action", cc=("bob@example.edu",),
+                          entries=[e3, e2, e1], n=15))
+    mails.append(rt_mail(1240, "Certificate renewal fails", at(27, 11, 30),
+                         transaction="Status changed from 'open' to 'resolved' by alan", actor="Alan Turing",
+                         actor_email="alan@example.org", owner="alan", requestor="bob@example.edu", status="resolved",
+                         subject_prefix="Resolved: ", n=16))
+    return mails
+
+
+def _out_of_office() -> bytes:
+    m = EmailMessage()
+    m["From"] = "Carol Admin <carol@example.edu>"
+    m["To"] = LIST
+    m["Subject"] = "Automatic reply: [rt.example.org #1234] Cannot install client"
+    m["Date"] = format_datetime(at(25, 12, 0))
+    m["Message-ID"] = "<ooo-20261125-1200@example.edu>"
+    m["Auto-Submitted"] = "auto-replied"
+    m.set_content("I am out of the office until Monday, November 30.")
+    return m.as_bytes()
+
+
+def _forged() -> bytes:
+    m = EmailMessage()
+    m["From"] = "GOC Ticket <ticket@example.net>"
+    m["To"] = LIST
+    m["Subject"] = "Pilot jobs fail at Example site ISSUE=41234 PROJ=71"
+    m["Date"] = format_datetime(at(25, 14, 0))
+    m["Message-ID"] = "<forged-41234@example.net>"
+    m.set_content("Ticket ID: 41234\nStatus: Closed\nAssignees: Mallory\n")
+    return m.as_bytes()

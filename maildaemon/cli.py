@@ -1,0 +1,182 @@
+"""The command line: parse arguments, read configuration and the clock once, run one command.
+
+`main(argv, environ, stdout, stderr) -> int` takes its streams so tests drive it in-process.
+Exit status: 0 success; 2 bad configuration or usage (one line naming the setting and the fix,
+no traceback); 1 a runtime failure that was logged. This is the only module that reads the clock
+(`--now` / `MAILDAEMON_NOW` / the system time) and passes `now` down.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import date, datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from maildaemon import __version__
+from maildaemon.config import ConfigError, load_settings, load_team, read_environment, require_source
+from maildaemon.source import SourceError
+from maildaemon.store import Store, StoreError
+
+log = logging.getLogger("maildaemon")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS,
+                        help="env file to read (default: .env here, if present; the environment wins)")
+    common.add_argument("--now", metavar="WHEN", default=argparse.SUPPRESS,
+                        help="ISO 8601 date or date-time to act at (default: the clock, or MAILDAEMON_NOW)")
+    p = _Parser(prog="maildaemon", parents=[common],
+                description="Triage-duty bookkeeping: reads the ticket stream, tracks owners, reminds, hands over.")
+    p.add_argument("--version", action="version", version=f"maildaemon {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def add(name, help_):
+        return sub.add_parser(name, parents=[common], help=help_, description=help_)
+
+    add("demo", "run the job on the bundled example stream and team, no servers needed")
+    add("sync", "one pass over the source: fetch new messages, apply, print counts")
+    imp = add("import", "backfill from an mbox file or a Maildir (a list archive)")
+    imp.add_argument("path", metavar="PATH")
+    t = add("tickets", "list open tickets")
+    t.add_argument("--json", action="store_true", help="print JSON (the schema of the README)")
+    t.add_argument("--all", action="store_true", help="include resolved and closed tickets")
+    t.add_argument("--owner", metavar="EMAIL", help="only tickets owned by EMAIL")
+    one = add("ticket", "one ticket's state and full history")
+    one.add_argument("key", metavar="KEY", help='e.g. goc:41234 or rt:1234')
+    one.add_argument("--json", action="store_true")
+    st = add("status", "health: last sync, counts, quarantine, last error")
+    st.add_argument("--json", action="store_true")
+    add("check", "validate configuration and connect to IMAP and SMTP")
+    q = add("quarantine", "mails that were not accepted, with the reason")
+    qsub = q.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    ql = qsub.add_parser("list", parents=[common], help="list quarantined mails (default)")
+    ql.add_argument("--json", action="store_true")
+    qs = qsub.add_parser("show", parents=[common], help="show one quarantined mail")
+    qs.add_argument("id", metavar="ID")
+    qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
+    return p
+
+
+class Context:
+    """What a command needs, read once: settings, team, state, `now`."""
+
+    def __init__(self, args, environ: dict[str, str], stdout, stderr):
+        self.args, self.stdout, self.stderr = args, stdout, stderr
+        self.env = read_environment(getattr(args, "env_file", None), environ)
+        self.settings = load_settings(self.env)
+
+    @cached_property
+    def team(self):
+        return load_team(self.settings.team_file)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.state_dir)
+
+    @cached_property
+    def now(self) -> datetime:
+        value = getattr(self.args, "now", None) or self.settings.now
+        return parse_now(value, ZoneInfo(self.team.timezone)) if value else datetime.now(timezone.utc)
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def parse_now(value: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone)."""
+    v = value.strip()
+    try:
+        if len(v) == 10:
+            d = date.fromisoformat(v)
+            return datetime(d.year, d.month, d.day, tzinfo=tz)
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ConfigError("--now", f"{value!r} is not an ISO 8601 date or date-time",
+                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, stdout=None, stderr=None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    environ = dict(os.environ) if environ is None else environ
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:
+        stderr.write(f"{e}\n")
+        return 2
+    except SystemExit as e:           # --help, --version
+        return int(e.code or 0)
+    handler = None
+    try:
+        ctx = Context(args, environ, stdout, stderr)
+        handler = _setup_logging(ctx.settings.log_level, stderr)
+        from maildaemon import commands
+        return commands.run(ctx)
+    except ConfigError as e:
+        stderr.write(f"maildaemon: {e}\n")
+        return 2
+    except UsageError as e:
+        stderr.write(f"{e}\n")
+        return 2
+    except (StoreError, SourceError) as e:
+        log.error("%s", e)
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 1
+    except Exception as e:  # a bug: one line for the user, the traceback at debug level
+        log.error("unexpected %s: %s", type(e).__name__, e)
+        log.debug("traceback", exc_info=True)
+        return 1
+    finally:
+        if handler:
+            logging.getLogger().removeHandler(handler)
+
+
+def _setup_logging(level: str, stream) -> logging.Handler:
+    """One line per record; journald gets its priority prefix instead of a timestamp."""
+    journald = _under_journald(stream)
+    handler = logging.StreamHandler(stream)
+    if journald:
+        handler.setFormatter(_JournalFormatter("%(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("maildaemon: %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level))
+    return handler
+
+
+class _JournalFormatter(logging.Formatter):
+    PRIORITY = {"CRITICAL": 2, "ERROR": 3, "WARNING": 4, "INFO": 6, "DEBUG": 7}
+
+    def format(self, record):
+        return f"<{self.PRIORITY.get(record.levelname, 6)}>{super().format(record)}"
+
+
+def _under_journald(stream) -> bool:
+    spec = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        st = os.fstat(stream.fileno())
+        dev, ino = (int(x) for x in spec.split(":"))
+        return (st.st_dev, st.st_ino) == (dev, ino)
+    except (ValueError, OSError, AttributeError):
+        return False

@@ -1,0 +1,241 @@
+"""One function per subcommand: wire the stages together for that command and print the result.
+
+Each returns its exit status. Configuration errors propagate as `ConfigError` (exit 2, handled by
+cli.main); runtime failures are logged and return 1.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from maildaemon import views
+from maildaemon.config import require_source
+from maildaemon.ingest import ingest, retry_quarantine
+from maildaemon.quarantine import Quarantine
+from maildaemon.render import environment
+
+log = logging.getLogger("maildaemon")
+
+
+def run(ctx) -> int:
+    name = ctx.args.command
+    if name == "quarantine":
+        return {"list": quarantine_list, "show": quarantine_show, "retry": quarantine_retry,
+                None: quarantine_list}[ctx.args.action](ctx)
+    return COMMANDS[name](ctx)
+
+
+def sync(ctx) -> int:
+    from maildaemon.source import SourceError
+    team = ctx.team
+    require_source(ctx.settings)
+    source = _live_source(ctx.settings)
+    try:
+        counts = ingest(source, ctx.store, team, ctx.now)
+    except SourceError as e:
+        log.error("sync failed: %s", e)
+        return 1
+    ctx.out(counts.line())
+    return 0
+
+
+def _live_source(settings):
+    if settings.maildir:
+        from maildaemon.source.maildir import MaildirSource
+        return MaildirSource(settings.maildir)
+    from maildaemon.source.imap import ImapSource
+    return ImapSource(settings.imap)
+
+
+def import_(ctx) -> int:
+    from maildaemon.source.archive import ArchiveSource, count
+    from maildaemon.source import SourceError
+    team = ctx.team
+    try:
+        source = ArchiveSource(ctx.args.path)
+        total = count(ctx.args.path)
+    except SourceError as e:
+        log.error("%s", e)
+        return 1
+    bar = _progress(ctx.stderr, total)
+    try:
+        counts = ingest(source, ctx.store, team, ctx.now, progress=bar.update if bar else None, live=False)
+    finally:
+        if bar:
+            bar.close()
+    ctx.out(counts.line())
+    return 0
+
+
+def _progress(stream, total: int):
+    """A progress bar only on a terminal (tqdm: resizing, rate, ETA done right)."""
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="msg", file=stream, desc="import")
+
+
+def tickets(ctx) -> int:
+    team, now = ctx.team, ctx.now
+    chosen = views.select(ctx.store.view().tickets(), ctx.args.all, ctx.args.owner)
+    if ctx.args.json:
+        ctx.out(json.dumps([views.ticket_json(t, team, now) for t in chosen], indent=2, ensure_ascii=False))
+    else:
+        ctx.stdout.write(views.tickets_table(chosen, team))
+    return 0
+
+
+def ticket(ctx) -> int:
+    team, now = ctx.team, ctx.now
+    view = ctx.store.view()
+    key = ctx.args.key
+    t = view.ticket(key)
+    if t is None and ":" not in key:
+        found = [x for x in view.tickets() if x.id == key]
+        t = found[0] if len(found) == 1 else None
+    if t is None:
+        log.error("no ticket %s (see `maildaemon tickets --all`)", key)
+        return 1
+    data = views.ticket_json(t, team, now)
+    tz = views.ZoneInfo(team.timezone)
+    history = [dict(h.__dict__, at=views.local(h.at, tz)) for h in t.history]
+    if ctx.args.json:
+        ctx.out(json.dumps(dict(data, history=history), indent=2, ensure_ascii=False))
+    else:
+        ctx.stdout.write(environment(ctx.settings.templates_dir).get_template("ticket.txt.j2")
+                         .render(t=data, history=history))
+    return 0
+
+
+def status(ctx) -> int:
+    s = ctx.settings
+    team = ctx.team
+    view = ctx.store.view()
+    meta = view.meta()
+    counters = meta.get("counters", {})
+    all_tickets = view.tickets()
+    open_count = sum(1 for t in all_tickets if t.status not in views.DONE_STATUSES)
+    q = Quarantine(s.state_dir).count()
+    outbox_dir = s.state_dir / "outbox"
+    data = {
+        "state_dir": str(s.state_dir),
+        "source": _source_name(s),
+        "last_sync": meta.get("last_sync"),
+        "last_successful_sync": meta.get("last_sync"),
+        "messages_seen": view.message_count(),
+        "uids_seen": counters.get("fetched", 0),
+        "fetched": counters.get("fetched", 0),
+        "applied": counters.get("applied", 0),
+        "late": counters.get("late", 0),
+        "duplicates": counters.get("duplicate", 0),
+        "ignored": counters.get("ignored", 0),
+        "quarantined": q,
+        "quarantine_count": q,
+        "open_tickets": open_count,
+        "tickets_open": open_count,
+        "tickets_total": len(all_tickets),
+        "positions": view.positions(),
+        "outbox": {"mode": "smtp" if s.smtp else "files",
+                   "queued": len(list(outbox_dir.glob("*.eml"))) if outbox_dir.is_dir() and not s.smtp else 0,
+                   "failed": 0},
+        "last_error": meta.get("last_error"),
+        "team": team.name,
+    }
+    if ctx.args.json:
+        ctx.out(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    err = data["last_error"]
+    lines = [
+        f"source:          {data['source']}",
+        f"last sync:       {data['last_sync'] or 'never'}",
+        f"messages seen:   {data['messages_seen']} (applied {data['applied']}, duplicates {data['duplicates']}, "
+        f"ignored {data['ignored']})",
+        f"open tickets:    {open_count} of {len(all_tickets)}",
+        f"quarantine:      {q}" + (" (see `maildaemon quarantine list`)" if q else ""),
+        f"outbox:          " + ("SMTP " + s.smtp.describe() if s.smtp else f"no SMTP configured: mail is written to {outbox_dir}/"),
+        f"last error:      {err['at'] + ' ' + err['message'] if err else 'none'}",
+    ]
+    ctx.out("\n".join(lines))
+    return 0
+
+
+def _source_name(s) -> str:
+    if s.maildir:
+        return f"maildir:{s.maildir}"
+    if s.imap:
+        return f"imap://{s.imap.user}@{s.imap.host}:{s.imap.port}/{s.imap.folder}"
+    return "none configured"
+
+
+def check(ctx) -> int:
+    """One line per check; exit 1 if a connection fails (configuration errors exit 2 earlier)."""
+    s = ctx.settings
+    team = ctx.team
+    ctx.now  # validates --now
+    rotating = sum(1 for m in team.members if m.rotation)
+    ctx.out(f"ok    config: team {team.name!r}, {len(team.members)} members ({rotating} on the rotation), "
+            f"time zone {team.timezone}")
+    ctx.store.ensure()
+    ctx.out(f"ok    state: {s.state_dir} is writable")
+    failed = False
+    require_source(s)
+    if s.maildir:
+        ctx.out(f"ok    maildir: {s.maildir}")
+    else:
+        from maildaemon.source import SourceError
+        from maildaemon.source.imap import probe
+        try:
+            ctx.out(f"ok    imap: {s.imap.describe()} {probe(s.imap)}")
+        except SourceError as e:
+            ctx.out(f"FAIL  imap: {e}")
+            failed = True
+    if s.smtp:
+        from maildaemon.send import SendError, probe as smtp_probe
+        try:
+            ctx.out(f"ok    smtp: {s.smtp.describe()} {smtp_probe(s.smtp)}")
+        except SendError as e:
+            ctx.out(f"FAIL  smtp: {e}")
+            failed = True
+    else:
+        ctx.out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {s.state_dir / 'outbox'}/")
+    return 1 if failed else 0
+
+
+def quarantine_list(ctx) -> int:
+    entries = Quarantine(ctx.settings.state_dir).list()
+    if getattr(ctx.args, "json", False):
+        ctx.out(json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False))
+        return 0
+    if not entries:
+        ctx.out("quarantine is empty")
+        return 0
+    for e in entries:
+        ctx.out(f"{e.id}  {e.quarantined_at}  {e.sender or '-'}  {e.subject[:60]!r}\n    {e.reason}")
+    return 0
+
+
+def quarantine_show(ctx) -> int:
+    got = Quarantine(ctx.settings.state_dir).get(ctx.args.id)
+    if got is None:
+        log.error("no quarantined mail %s (see `maildaemon quarantine list`)", ctx.args.id)
+        return 1
+    e, raw = got
+    ctx.out(f"id:          {e.id}\nreason:      {e.reason}\nmessage-id:  {e.message_id}\nsender:      {e.sender}\n"
+            f"origin:      {e.origin}\nquarantined: {e.quarantined_at}\n")
+    ctx.out(raw.decode("utf-8", "replace"))
+    return 0
+
+
+def quarantine_retry(ctx) -> int:
+    counts, left = retry_quarantine(ctx.store, ctx.team, ctx.now)
+    ctx.out(f"retried: applied={counts.applied} ignored={counts.ignored} still-quarantined={left}")
+    return 0
+
+
+def demo(ctx) -> int:
+    from maildaemon.demo import run_demo
+    return run_demo(ctx)
+
+
+COMMANDS = {"sync": sync, "import": import_, "tickets": tickets, "ticket": ticket, "status": status,
+            "check": check, "demo": demo}

@@ -1,0 +1,391 @@
+"""Configuration: deployment settings from the environment (and an env file), the team from TOML.
+
+Everything is validated here, once, at start: a wrong setting raises `ConfigError(setting, fix)`,
+which the CLI prints as one line and exit status 2. Secrets are kept out of reprs and messages.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong. `str()` is the one line the user sees."""
+
+    def __init__(self, setting: str, problem: str, fix: str):
+        self.setting, self.problem, self.fix = setting, problem, fix
+        super().__init__(f"{setting}: {problem}; {fix}")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """An IMAP or SMTP endpoint. The password never appears in repr() or str()."""
+    host: str
+    port: int
+    user: str = ""
+    password: str = field(default="", repr=False)
+    security: str = "ssl"          # ssl | starttls | plain
+    folder: str = "INBOX"          # IMAP only
+
+    def describe(self) -> str:
+        who = f"{self.user}@" if self.user else ""
+        return f"{who}{self.host}:{self.port} ({self.security})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    team_file: Path
+    templates_dir: Path | None
+    imap: ServerSettings | None
+    maildir: Path | None
+    smtp: ServerSettings | None
+    poll_seconds: int
+    log_level: str
+    now: str | None                # MAILDAEMON_NOW, resolved by the CLI
+
+
+def read_environment(env_file: str | None, environ: dict[str, str]) -> dict[str, str]:
+    """The effective environment: the env file's values under the real environment's.
+
+    Values are read without `${VAR}` interpolation (python-dotenv expands it by default, even in
+    single quotes), so a password containing `$` survives.
+    """
+    merged: dict[str, str] = {}
+    path = Path(env_file) if env_file else Path(".env")
+    if env_file and not path.is_file():
+        raise ConfigError("--env-file", f"{env_file} does not exist",
+                          "pass the path of an existing env file")
+    if path.is_file():
+        merged.update({k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None})
+    merged.update({k: v for k, v in environ.items() if k.startswith("MAILDAEMON_")})
+    return merged
+
+
+def load_settings(env: dict[str, str]) -> Settings:
+    def get(name: str, default: str | None = None) -> str | None:
+        v = env.get(name)
+        return v.strip() if v is not None and v.strip() != "" else default
+
+    templates = get("MAILDAEMON_TEMPLATES_DIR")
+    if templates and not Path(templates).is_dir():
+        raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"{templates} is not a directory",
+                          "point it at a folder of template overrides or unset it")
+    maildir = get("MAILDAEMON_MAILDIR")
+    imap = _server(env, "IMAP", default_port=993, default_security="ssl") if get("MAILDAEMON_IMAP_HOST") else None
+    smtp = _server(env, "SMTP", default_port=587, default_security="starttls") if get("MAILDAEMON_SMTP_HOST") else None
+    level = (get("MAILDAEMON_LOG_LEVEL", "INFO") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("MAILDAEMON_LOG_LEVEL", f"unknown level {level!r}",
+                          "use DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        state_dir=Path(get("MAILDAEMON_STATE_DIR", "./state")),
+        team_file=Path(get("MAILDAEMON_TEAM_FILE", "./team.toml")),
+        templates_dir=Path(templates) if templates else None,
+        imap=imap,
+        maildir=Path(maildir) if maildir else None,
+        smtp=smtp,
+        poll_seconds=_int(get("MAILDAEMON_POLL_SECONDS", "60"), "MAILDAEMON_POLL_SECONDS", 1),
+        log_level=level,
+        now=get("MAILDAEMON_NOW"),
+    )
+
+
+def require_source(settings: Settings) -> None:
+    """`sync` and `run` need a stream to read: IMAP or a Maildir."""
+    if settings.maildir:
+        if not (settings.maildir / "cur").is_dir() and not (settings.maildir / "new").is_dir():
+            raise ConfigError("MAILDAEMON_MAILDIR", f"{settings.maildir} is not a Maildir (no cur/ or new/)",
+                              "point it at a Maildir folder")
+        return
+    if not settings.imap:
+        raise ConfigError("MAILDAEMON_IMAP_HOST", "no source configured",
+                          "set MAILDAEMON_IMAP_HOST (with _USER and _PASSWORD) or MAILDAEMON_MAILDIR")
+    for part in ("USER", "PASSWORD"):
+        if not getattr(settings.imap, part.lower()):
+            raise ConfigError(f"MAILDAEMON_IMAP_{part}", "not set",
+                              f"set MAILDAEMON_IMAP_{part} for the stream mailbox")
+
+
+def _server(env: dict[str, str], kind: str, default_port: int, default_security: str) -> ServerSettings:
+    p = f"MAILDAEMON_{kind}_"
+    host = env[p + "HOST"].strip()
+    security = (env.get(p + "SECURITY") or default_security).strip().lower()
+    if security not in ("ssl", "starttls", "plain"):
+        raise ConfigError(p + "SECURITY", f"unknown value {security!r}", "use ssl, starttls or plain")
+    if security == "plain" and not is_loopback(host):
+        raise ConfigError(p + "SECURITY", f"plain (unencrypted) is refused toward {host}, which is not loopback",
+                          "use ssl or starttls, or plain only with 127.0.0.1/localhost")
+    port = _int(env.get(p + "PORT") or str(default_port), p + "PORT", 1, 65535)
+    folder = (env.get(p + "FOLDER") or "INBOX").strip() if kind == "IMAP" else "INBOX"
+    return ServerSettings(host=host, port=port, user=(env.get(p + "USER") or "").strip(),
+                          password=env.get(p + "PASSWORD") or "", security=security, folder=folder)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _int(value: str | None, setting: str, low: int, high: int | None = None) -> int:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(setting, f"{value!r} is not a whole number", "set a number") from None
+    if n < low or (high is not None and n > high):
+        raise ConfigError(setting, f"{n} is out of range", f"use a number from {low}" + (f" to {high}" if high else " up"))
+    return n
+
+
+# --- the team file -------------------------------------------------------------------------
+
+def load_team(path: Path) -> Team:
+    """Read and validate the team file. Errors name the TOML key, e.g. `team.timezone`."""
+    if not path.is_file():
+        raise ConfigError("MAILDAEMON_TEAM_FILE", f"{path} not found",
+                          "create the team file (see README, 'Team file') or point MAILDAEMON_TEAM_FILE at it")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError("MAILDAEMON_TEAM_FILE", f"{path} is not valid TOML ({e})", "fix the syntax") from None
+    return team_from_dict(data)
+
+
+def team_from_dict(data: dict) -> Team:
+    t = _table(data, "team", required=True)
+    name = _str(t, "team.name", required=True)
+    tz = _str(t, "team.timezone", required=True)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("team.timezone", f"unknown time zone {tz!r}",
+                          "use an IANA name such as America/Chicago") from None
+    list_address = _address(t, "team.list_address", required=True)
+    from_address = _address(t, "team.from_address", required=True)
+    trusted = t.get("trusted_senders", [])
+    if not isinstance(trusted, list) or not all(isinstance(s, str) and _sender_pattern_ok(s) for s in trusted):
+        raise ConfigError("team.trusted_senders", "must be a list of addresses or '*@domain' patterns",
+                          'e.g. trusted_senders = ["ticket@example.org", "*@rt.example.org"]')
+    duty_start = _day(t.get("duty_start", "mon"), "team.duty_start")
+    work_hours = _hours(t.get("work_hours", "09:00-17:00"))
+    holidays = t.get("holidays")
+    if holidays is not None and not (isinstance(holidays, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", holidays)):
+        raise ConfigError("team.holidays", f"{holidays!r} is not a country code", 'use e.g. "US" or "DE", or leave it out')
+    require_auth = t.get("require_authentication", False)
+    if not isinstance(require_auth, bool):
+        raise ConfigError("team.require_authentication", "must be true or false", "write true or false")
+
+    members = tuple(_member(m, i) for i, m in enumerate(_array(data, "members")))
+    emails = [m.email for m in members]
+    dup = {e for e in emails if emails.count(e) > 1}
+    if dup:
+        raise ConfigError("members.email", f"{sorted(dup)[0]} is listed twice", "list each member once")
+    outages = tuple(_outage(o, i, set(emails)) for i, o in enumerate(_array(data, "outages")))
+    meetings = tuple(_meeting(m, i) for i, m in enumerate(_array(data, "meetings")))
+    systems = tuple(_system(s, i) for i, s in enumerate(_array(data, "systems")))
+    return Team(
+        name=name, timezone=tz, list_address=list_address, from_address=from_address,
+        triage_user=_str(t, "team.triage_user") or "", triage_next_action=_str(t, "team.triage_next_action") or "",
+        trusted_senders=tuple(s.lower() for s in trusted), holidays=holidays, duty_start=duty_start,
+        work_hours=work_hours, require_authentication=require_auth, policy=_policy(_table(data, "policy")),
+        members=members, outages=outages, meetings=meetings, systems=systems,
+    )
+
+
+def _policy(p: dict) -> Policy:
+    d = Policy()
+
+    def num(key, default, integer=True):
+        v = p.get(key, default)
+        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
+        if not ok or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"policy.{key}", f"{v!r} is not a non-negative {'whole ' if integer else ''}number",
+                              f"set policy.{key} = {default}")
+        return v
+
+    times = p.get("reminder_times", ["09:30", "14:00"])
+    if not isinstance(times, list) or not times:
+        raise ConfigError("policy.reminder_times", "must be a list of HH:MM times", 'e.g. ["09:30", "14:00"]')
+    return Policy(
+        unassigned_after_hours=num("unassigned_after_hours", d.unassigned_after_hours, integer=False),
+        stale_after_days=num("stale_after_days", d.stale_after_days),
+        user_wait_days=num("user_wait_days", d.user_wait_days),
+        user_close_days=num("user_close_days", d.user_close_days),
+        repeat_after_days=num("repeat_after_days", d.repeat_after_days),
+        reminder_times=tuple(sorted(_time(x, "policy.reminder_times") for x in times)),
+        announce_time=_day_time(p.get("announce_time", "mon 09:00"), "policy.announce_time"),
+        handoff_time=_day_time(p.get("handoff_time", "fri 15:00"), "policy.handoff_time"),
+    )
+
+
+def _member(m: dict, i: int) -> Member:
+    where = f"members[{i}]"
+    if not isinstance(m, dict):
+        raise ConfigError(where, "must be a table", "write [[members]] with name and email")
+    name = _str(m, f"{where}.name", required=True)
+    email = _address(m, f"{where}.email", required=True)
+    aliases = m.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigError(f"{where}.aliases", "must be a list of strings", 'e.g. aliases = ["Ada L.", "@alovelace"]')
+    rotation = m.get("rotation", True)
+    if not isinstance(rotation, bool):
+        raise ConfigError(f"{where}.rotation", "must be true or false", "write true or false")
+    return Member(name=name, email=email, aliases=tuple(a.strip() for a in aliases if a.strip()),
+                  rotation=rotation, signature=_str(m, f"{where}.signature"))
+
+
+def _outage(o: dict, i: int, emails: set[str]) -> Outage:
+    where = f"outages[{i}]"
+    member = _address(o, f"{where}.member", required=True)
+    if member not in emails:
+        raise ConfigError(f"{where}.member", f"{member} is not a member", "use the email of a [[members]] entry")
+    start, end = _date(o.get("start"), f"{where}.start"), _date(o.get("end"), f"{where}.end")
+    if end < start:
+        raise ConfigError(f"{where}.end", f"{end} is before start {start}", "end is inclusive and not before start")
+    return Outage(member=member, start=start, end=end, reason=_str(o, f"{where}.reason") or "")
+
+
+def _meeting(m: dict, i: int) -> Meeting:
+    where = f"meetings[{i}]"
+    return Meeting(day=_day(m.get("day"), f"{where}.day"), time=_time(m.get("time"), f"{where}.time"),
+                   name=_str(m, f"{where}.name", required=True))
+
+
+def _system(s: dict, i: int) -> SystemSpec:
+    """A team-defined system: every regex compiled now, so a bad one stops start-up."""
+    name = _str(s, f"systems[{i}].name", required=True)
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+        raise ConfigError(f"systems[{i}].name", f"{name!r} is not a lower-case identifier", 'use e.g. "freshdesk"')
+    key = _str(s, f"systems.{name}.key", required=True)
+    _regex(key, f"systems.{name}.key", "id")
+    fields = s.get("fields", {})
+    if not isinstance(fields, dict):
+        raise ConfigError(f"systems.{name}.fields", "must be a table of field = regex", "e.g. fields = { status = '^Status:\\s*(?P<value>.+)$' }")
+    for f, rx in fields.items():
+        _regex(rx, f"systems.{name}.fields.{f}", "value")
+    status_map = s.get("status_map", {})
+    if not isinstance(status_map, dict) or not all(v in ("open", "waiting-on-user", "resolved", "closed") for v in status_map.values()):
+        raise ConfigError(f"systems.{name}.status_map", "values must be open, waiting-on-user, resolved or closed",
+                          "map each of the system's words to one of those")
+    senders = s.get("trusted_senders", [])
+    if not isinstance(senders, list) or not all(isinstance(x, str) and _sender_pattern_ok(x) for x in senders):
+        raise ConfigError(f"systems.{name}.trusted_senders", "must be a list of addresses or '*@domain'", "fix the list")
+    return SystemSpec(name=name, key=key, fields=tuple(fields.items()), status_map=tuple(status_map.items()),
+                      trusted_senders=tuple(x.lower() for x in senders))
+
+
+def _regex(rx, setting: str, group: str) -> None:
+    if not isinstance(rx, str):
+        raise ConfigError(setting, "must be a regex string", "quote it with single quotes in TOML")
+    try:
+        compiled = re.compile(rx, re.M | re.I)
+    except re.error as e:
+        raise ConfigError(setting, f"regex does not compile ({e})", "fix the regular expression") from None
+    if group not in compiled.groupindex:
+        raise ConfigError(setting, f"regex has no (?P<{group}>...) group", f"add a named group (?P<{group}>...)")
+
+
+# --- small validators -----------------------------------------------------------------------
+
+def _table(data: dict, key: str, required: bool = False) -> dict:
+    v = data.get(key)
+    if v is None:
+        if required:
+            raise ConfigError(key, "section missing", f"add a [{key}] section (see README)")
+        return {}
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must be a table", f"write [{key}]")
+    return v
+
+
+def _array(data: dict, key: str) -> list:
+    v = data.get(key, [])
+    if not isinstance(v, list):
+        raise ConfigError(key, "must be an array of tables", f"write [[{key}]] entries")
+    return v
+
+
+def _str(t: dict, setting: str, required: bool = False) -> str | None:
+    v = t.get(setting.rsplit(".", 1)[-1])
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            raise ConfigError(setting, "missing", f"set {setting.rsplit('.', 1)[-1]} in the team file")
+        return None
+    if not isinstance(v, str):
+        raise ConfigError(setting, f"{v!r} is not a string", "quote the value")
+    return v.strip()
+
+
+def _address(t: dict, setting: str, required: bool = False) -> str | None:
+    v = _str(t, setting, required)
+    if v is not None and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", v):
+        raise ConfigError(setting, f"{v!r} is not an email address", "write a plain address like name@example.org")
+    return v.lower() if v else v
+
+
+def _sender_pattern_ok(s: str) -> bool:
+    return bool(re.fullmatch(r"(\*|[^@\s*]+)@[^@\s*]+", s.strip()))
+
+
+def _day(v, setting: str) -> str:
+    s = str(v or "").strip().lower()[:3]
+    if s not in DAYS:
+        raise ConfigError(setting, f"{v!r} is not a weekday", "use mon, tue, wed, thu, fri, sat or sun")
+    return s
+
+
+def _time(v, setting: str) -> time:
+    if isinstance(v, time):
+        return v
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(v))
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ConfigError(setting, f"{v!r} is not a HH:MM time", 'write e.g. "09:30"')
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _day_time(v, setting: str) -> tuple[str, time]:
+    parts = str(v).split()
+    if len(parts) != 2:
+        raise ConfigError(setting, f"{v!r} is not 'day HH:MM'", 'write e.g. "fri 15:00"')
+    return _day(parts[0], setting), _time(parts[1], setting)
+
+
+def _hours(v) -> tuple[time, time]:
+    parts = str(v).split("-")
+    if len(parts) != 2:
+        raise ConfigError("team.work_hours", f"{v!r} is not 'HH:MM-HH:MM'", 'write e.g. "09:00-17:00"')
+    a, b = _time(parts[0], "team.work_hours"), _time(parts[1], "team.work_hours")
+    if b <= a:
+        raise ConfigError("team.work_hours", f"{v!r} ends before it starts", 'write e.g. "09:00-17:00"')
+    return a, b
+
+
+def _date(v, setting: str) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        raise ConfigError(setting, f"{v!r} is not a date", "write YYYY-MM-DD") from None
+
+
+def environ() -> dict[str, str]:
+    return dict(os.environ)

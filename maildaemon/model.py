@@ -1,0 +1,188 @@
+"""Plain data passed between the pipeline's stages: no I/O, no clock.
+
+A mail from a source is a `RawMail`; a parser turns a trusted notification into a `Change`
+(only what the mail carried: `None` means "not in this mail, keep the stored value"); `apply`
+folds changes into a `Ticket`. The team file becomes a `Team` (see config.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+STATUSES = ("open", "waiting-on-user", "resolved", "closed")
+DONE_STATUSES = frozenset({"resolved", "closed"})
+
+# Change kinds, as history records them.
+CREATED, COMMENTED, ASSIGNED, STATUS, NEXT_ACTION, CLOSED, REOPENED = (
+    "created", "commented", "assignees", "status", "next-action", "closed", "reopened")
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """One message as a source delivered it.
+
+    `origin` says where it came from ("imap:INBOX:7:123", "maildir:KEY", "mbox:/a.mbox#5"), for
+    the history and the quarantine; it is never used as an identity (Message-ID is).
+    """
+    data: bytes
+    origin: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one notification says about one ticket. `None`: the mail did not carry the field."""
+    key: str                       # "<system>:<id>"
+    system: str
+    id: str
+    message_id: str
+    at: datetime                   # when the notification was sent (aware)
+    kinds: frozenset[str] = frozenset()   # what the parser knows happened; apply adds diffs
+    title: str | None = None
+    url: str | None = None
+    status_raw: str | None = None
+    status: str | None = None      # one of STATUSES
+    next_action: str | None = None
+    next_action_deadline: datetime | None = None
+    assignees: tuple[str, ...] | None = None       # the full list, as the system names them
+    assignees_added: tuple[str, ...] = ()          # deltas, for systems that only send those
+    assignees_removed: tuple[str, ...] = ()
+    cc: tuple[str, ...] | None = None
+    submitter: str | None = None   # email
+    actor: str | None = None       # who made the change: a name, email or @login
+    actor_at: datetime | None = None   # when the actor's update was entered (default: `at`)
+    summary: str = ""              # one line for the history
+    links: tuple[dict, ...] = ()
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    message_id: str
+    at: str                        # ISO 8601
+    kinds: tuple[str, ...]
+    actor: str | None = None
+    summary: str = ""
+    late: bool = False             # older than the ticket's newest change: recorded, not applied
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A ticket's state as built by applying its changes in order. Times are ISO 8601 strings."""
+    key: str
+    system: str
+    id: str
+    title: str = ""
+    url: str | None = None
+    status: str = "open"
+    status_raw: str | None = None
+    status_since: str | None = None
+    next_action: str | None = None
+    next_action_deadline: str | None = None
+    priority: str | None = None
+    owner: str | None = None
+    assignees: tuple[str, ...] = ()
+    assignment_order: tuple[str, ...] = ()   # member emails assigned, most recent first
+    cc: tuple[str, ...] = ()
+    submitter: str | None = None
+    opened_at: str | None = None
+    updated_at: str | None = None            # the newest applied change (by its Date)
+    last_team_update_at: str | None = None
+    last_user_update_at: str | None = None
+    last_entry_at: str | None = None         # newest update text seen (GOC "Entered on")
+    latest_message_id: str | None = None     # for In-Reply-To of mail about this ticket
+    links: tuple[dict, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+
+    def to_doc(self) -> dict:
+        doc = dataclasses.asdict(self)
+        for name in ("assignees", "assignment_order", "cc", "links", "history"):
+            doc[name] = list(doc[name])
+        doc["history"] = [dict(h, kinds=list(h["kinds"])) for h in doc["history"]]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Ticket":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in doc.items() if k in names}
+        for name in ("assignees", "assignment_order", "cc"):
+            values[name] = tuple(values.get(name) or ())
+        values["links"] = tuple(dict(x) for x in values.get("links") or ())
+        values["history"] = tuple(
+            HistoryEntry(**dict(h, kinds=tuple(h.get("kinds", ())))) for h in values.get("history") or ())
+        return cls(**values)
+
+
+# --- the team file -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    email: str
+    aliases: tuple[str, ...] = ()
+    rotation: bool = True
+    signature: str | None = None
+
+
+@dataclass(frozen=True)
+class Outage:
+    member: str          # email
+    start: date
+    end: date            # inclusive
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    day: str             # "mon".."sun"
+    time: time
+    name: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    unassigned_after_hours: float = 4
+    stale_after_days: int = 2
+    user_wait_days: int = 5
+    user_close_days: int = 10
+    repeat_after_days: int = 2
+    reminder_times: tuple[time, ...] = (time(9, 30), time(14, 0))
+    announce_time: tuple[str, time] = ("mon", time(9, 0))
+    handoff_time: tuple[str, time] = ("fri", time(15, 0))
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """A team-defined ticket system (SPEC 7.6): regexes, no code."""
+    name: str
+    key: str                                   # regex with (?P<id>...) on the subject
+    fields: tuple[tuple[str, str], ...] = ()   # (field, regex with (?P<value>...)) on the body
+    status_map: tuple[tuple[str, str], ...] = ()
+    trusted_senders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    timezone: str
+    list_address: str
+    from_address: str
+    triage_user: str = ""
+    triage_next_action: str = ""
+    trusted_senders: tuple[str, ...] = ()
+    holidays: str | None = None
+    duty_start: str = "mon"
+    work_hours: tuple[time, time] = (time(9, 0), time(17, 0))
+    require_authentication: bool = False
+    policy: Policy = field(default_factory=Policy)
+    members: tuple[Member, ...] = ()
+    outages: tuple[Outage, ...] = ()
+    meetings: tuple[Meeting, ...] = ()
+    systems: tuple[SystemSpec, ...] = ()
+
+    def member(self, email: str | None) -> Member | None:
+        for m in self.members:
+            if email and m.email.lower() == email.lower():
+                return m
+        return None

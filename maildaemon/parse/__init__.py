@@ -1,0 +1,89 @@
+"""Parse stage: one decision per mail — a ticket change, recorded-but-ignored, or quarantined.
+
+`classify` is pure: bytes and the team in, a verdict out. The order of the checks is the policy:
+our own mail coming back, bounces and auto-replies are recorded and ignored (they must never
+change a ticket or count as an update); then the ticket system is detected (PARSERS in order:
+systems with their own headers first, subject-only formats last); then the sender must be trusted;
+only then is the mail parsed. Anything that fails becomes a quarantine reason, never an exception.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from maildaemon.model import Change, RawMail, Team
+from maildaemon.parse import trust
+from maildaemon.parse.base import Parser, Unparseable
+from maildaemon.parse.goc import GocParser
+from maildaemon.parse.mail import Mail, read_mail
+from maildaemon.parse.rt import RtParser
+
+OWN_MESSAGE_ID = re.compile(r"^<maildaemon\.", re.I)
+_OOO_SUBJECT = re.compile(
+    r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoresponse|abwesenheitsnotiz|absence)\b", re.I)
+_BOUNCE_FROM = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    change: Change
+    mail: Mail
+
+
+@dataclass(frozen=True)
+class Ignored:
+    reason: str            # "own mail", "bounce", "auto-reply"
+    mail: Mail
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    reason: str
+    mail: Mail
+
+
+Verdict = Accepted | Ignored | Quarantined
+
+
+def parsers_for(team: Team) -> tuple[Parser, ...]:
+    """The parsers in precedence order: own headers first (RT), subject tokens last (GOC)."""
+    return (RtParser(), GocParser())
+
+
+def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None) -> Verdict:
+    mail = read_mail(raw.data, list_names=(team.list_address.partition("@")[0],))
+    if OWN_MESSAGE_ID.match(mail.message_id):
+        return Ignored("own mail", mail)
+    if _is_bounce(mail):
+        return Ignored("bounce", mail)
+    if (mail.header("Auto-Submitted") or "").lower().startswith("auto-replied"):
+        return Ignored("auto-reply", mail)
+    parser = next((p for p in (parsers or parsers_for(team)) if _safe_recognises(p, mail)), None)
+    if parser is None:
+        if _OOO_SUBJECT.match(mail.subject) or mail.has("X-Autoreply") or mail.has("X-Autorespond"):
+            return Ignored("auto-reply", mail)
+        return Quarantined("unknown format: not a notification of a known ticket system", mail)
+    senders = team.trusted_senders + tuple(getattr(parser, "trusted_senders", ()))
+    reason = trust.check(mail, team.list_address, senders, team.require_authentication)
+    if reason:
+        return Quarantined(reason, mail)
+    try:
+        return Accepted(parser.parse(mail), mail)
+    except Unparseable as e:
+        return Quarantined(f"unparseable ({parser.system}): {e}", mail)
+    except Exception as e:  # a parser bug must not stop the stream; the mail waits in quarantine
+        return Quarantined(f"parser error ({parser.system}): {type(e).__name__}: {e}", mail)
+
+
+def _safe_recognises(parser: Parser, mail: Mail) -> bool:
+    try:
+        return bool(parser.recognises(mail))
+    except Exception:
+        return False
+
+
+def _is_bounce(mail: Mail) -> bool:
+    ctype = (mail.header("Content-Type") or "").lower()
+    if mail.content_type == "multipart/report" and "delivery-status" in ctype:
+        return True
+    return bool(_BOUNCE_FROM.match(mail.from_addr)) and not mail.has("X-RT-Ticket")

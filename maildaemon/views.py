@@ -1,0 +1,86 @@
+"""What `tickets`, `ticket` and `status` show: plain data and text from the stored state. Pure.
+
+Times are stored in UTC and shown in the team's time zone, ISO 8601 with offset. Warnings that
+depend on the moment (an owner away today) are computed here from `now`, not stored.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from maildaemon.model import DONE_STATUSES, Team, Ticket
+
+TIME_FIELDS = ("opened_at", "updated_at", "last_team_update_at", "last_user_update_at",
+               "next_action_deadline", "status_since")
+
+
+def local(iso: str | None, tz: ZoneInfo) -> str | None:
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(tz).isoformat(timespec="seconds")
+
+
+def warnings(ticket: Ticket, team: Team, now: datetime) -> list[str]:
+    out = []
+    if len(ticket.assignment_order) > 1:
+        out.append("several team members assigned")
+    if ticket.owner:
+        today = now.astimezone(ZoneInfo(team.timezone)).date()
+        for o in team.outages:
+            if o.member == ticket.owner and o.start <= today <= o.end:
+                out.append(f"owner away until {o.end.isoformat()}")
+                break
+    return out
+
+
+def ticket_json(ticket: Ticket, team: Team, now: datetime) -> dict:
+    """One element of `tickets --json` (SPEC section 6)."""
+    tz = ZoneInfo(team.timezone)
+    doc = {
+        "key": ticket.key,
+        "system": ticket.system,
+        "id": ticket.id,
+        "title": ticket.title,
+        "url": ticket.url,
+        "status": ticket.status,
+        "status_raw": ticket.status_raw,
+        "next_action": ticket.next_action,
+        "owner": ticket.owner,
+        "assignees": list(ticket.assignees),
+        "cc": list(ticket.cc),
+        "submitter": ticket.submitter,
+        "links": [dict(x) for x in ticket.links],
+        "warnings": warnings(ticket, team, now),
+        "priority": ticket.priority,
+        "messages": len(ticket.history),
+    }
+    for name in TIME_FIELDS:
+        doc[name] = local(getattr(ticket, name), tz)
+    return doc
+
+
+def select(tickets: list[Ticket], include_done: bool, owner: str | None) -> list[Ticket]:
+    out = [t for t in tickets if include_done or t.status not in DONE_STATUSES]
+    if owner:
+        out = [t for t in out if (t.owner or "").lower() == owner.lower()]
+    return out
+
+
+def tickets_table(tickets: list[Ticket], team: Team) -> str:
+    """The human table of `tickets` and `demo`."""
+    if not tickets:
+        return "no tickets\n"
+    tz = ZoneInfo(team.timezone)
+    rows = [("KEY", "STATUS", "OWNER", "UPDATED", "TITLE")]
+    for t in tickets:
+        updated = local(t.updated_at, tz)
+        rows.append((t.key, t.status, t.owner or "-", (updated or "-")[:16].replace("T", " "),
+                     _clip(t.title, 60)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _clip(s: str, n: int) -> str:
+    s = " ".join((s or "").split())
+    return s if len(s) <= n else s[: n - 1] + "…"
