@@ -1,0 +1,170 @@
+"""The command line as a user drives it: exit codes, one-line errors, JSON keys, no secrets."""
+import json
+import mailbox
+from datetime import datetime
+
+from bench.corpus import CST, goc_mail, rt_mail
+
+SCHEMA_KEYS = {"key", "system", "id", "title", "url", "status", "status_raw", "next_action", "owner", "assignees",
+               "cc", "submitter", "opened_at", "updated_at", "last_team_update_at", "last_user_update_at", "links",
+               "warnings"}
+
+
+def write_mbox(path, mails):
+    box = mailbox.mbox(str(path))
+    for m in mails:
+        box.add(m)
+    box.close()
+    return str(path)
+
+
+def week(root):
+    t = lambda d, h: datetime(2026, 11, d, h, 0, tzinfo=CST)
+    return write_mbox(root / "archive.mbox", [
+        goc_mail(41234, "Pilot jobs fail", t(23, 9), assignees=("Software Support (Triage)",), n=1,
+                 entries=[(t(23, 9), "Jane User", "It fails.")]),
+        goc_mail(41234, "Pilot jobs fail", t(23, 11), assignees=("Software Support (Triage)", "Ada Lovelace",
+                                                                  "Grace Hopper"), status="Customer", n=2,
+                 entries=[(t(23, 11), "Ada Lovelace", "Logs please."), (t(23, 9), "Jane User", "It fails.")]),
+        rt_mail(1234, "Cannot install client", t(24, 10), transaction="Given to grace by ada", actor="Ada Lovelace",
+                actor_email="ada@example.org", owner="grace", status="open", n=3),
+        rt_mail(1235, "Old and done", t(24, 11), transaction="Status changed from 'open' to 'resolved' by alan",
+                actor="Alan Turing", actor_email="alan@example.org", owner="alan", status="resolved", n=4),
+    ])
+
+
+def test_import_then_tickets_json_has_the_schema(cli):
+    code, out, err = cli("import", week(cli.root))
+    assert code == 0, err
+    assert out.strip() == "fetched=4 applied=4 duplicate=0 quarantined=0 ignored=0"
+    code, out, _ = cli("tickets", "--json", "--now", "2026-11-24T12:00")
+    tickets = {t["key"]: t for t in json.loads(out)}
+    assert set(tickets) == {"goc:41234", "rt:1234"}                  # resolved ones only with --all
+    goc = tickets["goc:41234"]
+    assert SCHEMA_KEYS <= set(goc)
+    assert goc["owner"] == "ada@example.org"
+    assert goc["status"] == "waiting-on-user" and goc["status_raw"] == "Customer"
+    assert "several team members assigned" in goc["warnings"]
+    assert goc["opened_at"] == "2026-11-23T09:00:00-06:00"
+    assert tickets["rt:1234"]["owner"] == "grace@example.org"
+    _, out, _ = cli("tickets", "--json", "--all")
+    assert len(json.loads(out)) == 3
+    _, out, _ = cli("tickets", "--json", "--owner", "grace@example.org")
+    assert [t["key"] for t in json.loads(out)] == ["rt:1234"]
+
+
+def test_import_twice_applies_nothing_twice(cli):
+    path = week(cli.root)
+    cli("import", path)
+    code, out, _ = cli("import", path)
+    assert out.strip() == "fetched=4 applied=0 duplicate=4 quarantined=0 ignored=0"
+    _, out, _ = cli("ticket", "goc:41234", "--json")
+    assert len(json.loads(out)["history"]) == 2
+
+
+def test_owner_away_warning_depends_on_now(cli):
+    cli("import", week(cli.root))
+    _, out, _ = cli("tickets", "--json", "--owner", "grace@example.org", "--now", "2026-12-01")
+    assert json.loads(out)[0]["warnings"] == ["owner away until 2026-12-04"]
+
+
+def test_ticket_text_shows_history_and_unknown_ticket_is_exit_1(cli):
+    cli("import", week(cli.root))
+    code, out, _ = cli("ticket", "goc:41234")
+    assert code == 0
+    assert "owner:        ada@example.org" in out and "history (2 messages)" in out and "Logs please." in out
+    code, _, err = cli("ticket", "goc:999")
+    assert code == 1 and "no ticket goc:999" in err
+
+
+def test_untrusted_mail_is_quarantined_and_retry_after_fix_applies_it(cli):
+    mail = goc_mail(5, "From elsewhere", datetime(2026, 11, 23, 9, tzinfo=CST), n=9).replace(
+        b"ticket@example.org", b"helpdesk@other.example.org")
+    code, out, _ = cli("import", write_mbox(cli.root / "q.mbox", [mail]))
+    assert out.strip().endswith("quarantined=1 ignored=0")
+    _, out, _ = cli("quarantine", "list", "--json")
+    [entry] = json.loads(out)
+    assert "helpdesk@other.example.org is not in trusted_senders" in entry["reason"]
+    code, out, _ = cli("quarantine", "show", entry["id"][:6])
+    assert code == 0 and "ISSUE=5 PROJ=71" in out
+    _, out, _ = cli("quarantine", "retry")
+    assert "still-quarantined=1" in out                      # nothing changed yet
+    cli.team_file.write_text(cli.team_file.read_text().replace(
+        '"*@rt.example.org"]', '"*@rt.example.org", "helpdesk@other.example.org"]'))
+    _, out, _ = cli("quarantine", "retry")
+    assert out.strip() == "retried: applied=1 ignored=0 still-quarantined=0"
+    _, out, _ = cli("tickets", "--json")
+    assert [t["key"] for t in json.loads(out)] == ["goc:5"]
+    _, out, _ = cli("quarantine")
+    assert out.strip() == "quarantine is empty"
+
+
+def test_status_json_reports_counts(cli):
+    cli("import", week(cli.root))
+    code, out, _ = cli("status", "--json")
+    s = json.loads(out)
+    assert code == 0
+    for key in ("last_sync", "messages_seen", "applied", "duplicates", "quarantined", "open_tickets", "last_error"):
+        assert key in s
+    assert (s["messages_seen"], s["applied"], s["open_tickets"], s["quarantined"]) == (4, 4, 2, 0)
+    assert s["last_sync"] is None                             # an import is not a sync of the stream
+
+
+def test_missing_team_file_is_one_line_exit_2(cli):
+    code, out, err = cli("tickets", MAILDAEMON_TEAM_FILE=str(cli.root / "nope.toml"))
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("maildaemon: MAILDAEMON_TEAM_FILE:") and "Traceback" not in err
+
+
+def test_bad_team_values_name_the_setting(cli):
+    cli.team_file.write_text(cli.team_file.read_text().replace("America/Chicago", "Mars/Olympus"))
+    code, _, err = cli("tickets")
+    assert code == 2 and "team.timezone" in err and "IANA" in err
+
+
+def test_plain_imap_to_a_remote_host_is_refused_and_password_never_shown(cli):
+    env = dict(MAILDAEMON_IMAP_HOST="imap.example.org", MAILDAEMON_IMAP_USER="stream",
+               MAILDAEMON_IMAP_PASSWORD="s3cret-Pa55", MAILDAEMON_IMAP_SECURITY="plain")
+    code, out, err = cli("sync", **env)
+    assert code == 2 and "MAILDAEMON_IMAP_SECURITY" in err and "loopback" in err
+    assert "s3cret-Pa55" not in out + err
+
+
+def test_sync_without_a_source_names_the_settings(cli):
+    code, _, err = cli("sync")
+    assert code == 2 and "MAILDAEMON_IMAP_HOST" in err and "MAILDAEMON_MAILDIR" in err
+
+
+def test_bad_now_and_bad_usage_exit_2(cli):
+    code, _, err = cli("tickets", "--now", "next tuesday")
+    assert code == 2 and "--now" in err
+    code, _, err = cli("frobnicate")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_env_file_is_read_and_the_real_environment_wins(cli):
+    (cli.root / "alt.env").write_text(f"MAILDAEMON_TEAM_FILE={cli.root / 'nope.toml'}\nMAILDAEMON_LOG_LEVEL=LOUD\n")
+    code, _, err = cli("tickets", "--env-file", str(cli.root / "alt.env"))
+    assert code == 2 and "MAILDAEMON_LOG_LEVEL" in err
+    (cli.root / "alt.env").write_text("MAILDAEMON_STATE_DIR=/nonexistent/x\nMAILDAEMON_POLL_SECONDS=5\n")
+    code, out, _ = cli("tickets", "--env-file", str(cli.root / "alt.env"))
+    assert code == 0 and out == "no tickets\n"                 # real env's STATE_DIR won
+
+
+def test_dollar_signs_in_env_file_values_survive(cli):
+    from maildaemon.config import read_environment
+    (cli.root / ".env").write_text("MAILDAEMON_IMAP_PASSWORD='pa$word${HOME}'\n")
+    assert read_environment(None, {})["MAILDAEMON_IMAP_PASSWORD"] == "pa$word${HOME}"
+
+
+def test_maildir_source_sync(cli):
+    md = mailbox.Maildir(str(cli.root / "stream"), create=True)
+    for m in mailbox.mbox(week(cli.root)):
+        md.add(m)
+    code, out, err = cli("sync", MAILDAEMON_MAILDIR=str(cli.root / "stream"))
+    assert code == 0, err
+    assert out.strip() == "fetched=4 applied=4 duplicate=0 quarantined=0 ignored=0"
+    code, out, _ = cli("sync", MAILDAEMON_MAILDIR=str(cli.root / "stream"))
+    assert out.strip() == "fetched=0 applied=0 duplicate=0 quarantined=0 ignored=0"
+    _, out, _ = cli("status", "--json", MAILDAEMON_MAILDIR=str(cli.root / "stream"))
+    assert json.loads(out)["last_sync"] is not None
