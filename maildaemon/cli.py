@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     qs = qsub.add_parser("show", parents=[common], help="show one quarantined mail")
     qs.add_argument("id", metavar="ID")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
+    from maildaemon import rotation_cli
+    rotation_cli.add_parser(sub, common)
     return p
 
 

@@ -19,6 +19,9 @@ log = logging.getLogger("maildaemon")
 
 def run(ctx) -> int:
     name = ctx.args.command
+    if name == "rotation":
+        from maildaemon import rotation_cli
+        return rotation_cli.run(ctx)
     if name == "quarantine":
         return {"list": quarantine_list, "show": quarantine_show, "retry": quarantine_retry,
                 None: quarantine_list}[ctx.args.action](ctx)

@@ -129,27 +129,37 @@ def html_to_text(markup: str) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-             "blockquote", "pre", "hr", "dt", "dd"}
+    """Rows, list items and <br> end a line; paragraphs, headings and tables also leave a blank one."""
+    LINE = {"br", "tr", "li", "dt", "dd", "hr"}
+    PARAGRAPH = {"p", "div", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self._skip = 0
 
+    def _break(self, lines: int) -> None:
+        tail = "".join(self.out[-3:])
+        have = len(tail) - len(tail.rstrip("\n")) if tail.strip(" ") else lines
+        self.out.append("\n" * max(0, lines - have))
+
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style", "head", "title"):
             self._skip += 1
-        elif tag in self.BLOCK:
-            self.out.append("\n")
+        elif tag in self.LINE:
+            self._break(1)
+        elif tag in self.PARAGRAPH:
+            self._break(1)
         elif tag in ("td", "th"):
             self.out.append(" ")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "head", "title"):
             self._skip = max(0, self._skip - 1)
-        elif tag in self.BLOCK:
-            self.out.append("\n")
+        elif tag in self.LINE:
+            self._break(1)
+        elif tag in self.PARAGRAPH:
+            self._break(2)
 
     def handle_data(self, data):
         if not self._skip:
