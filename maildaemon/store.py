@@ -127,7 +127,8 @@ class Transaction(View):
     def ticket(self, key: str) -> Ticket | None:
         if key in self._tickets:
             return self._tickets[key]
-        return super().ticket(key) if key in self._ids else None
+        doc_id = self._ids.get(key)
+        return Ticket.from_doc(self._db.table("tickets").get(doc_id=doc_id)) if doc_id else None
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket

@@ -47,13 +47,13 @@ class Mail:
         """The first value of a header (decoded, unfolded), or None."""
         name = name.lower()
         for k, v in self._headers:
-            if k == name:
-                return v
+            if k.lower() == name:
+                return _decode(v)
         return None
 
     def headers(self, name: str) -> list[str]:
         name = name.lower()
-        return [v for k, v in self._headers if k == name]
+        return [_decode(v) for k, v in self._headers if k.lower() == name]
 
     def has(self, name: str) -> bool:
         return self.header(name) is not None
@@ -63,7 +63,7 @@ def read_mail(raw: bytes, list_names: tuple[str, ...] = ()) -> Mail:
     """Decode a message. Never raises on malformed input: missing parts come back empty."""
     parsed = mailparser.parse_from_bytes(raw)
     msg = parsed.message
-    headers = tuple((k.lower(), _decode(v)) for k, v in msg.items())
+    headers = tuple(msg.items())          # decoded on access: most are never read
     subject = _decode(msg.get("Subject", "")) if msg.get("Subject") is not None else ""
     from_name, from_addr = parseaddr(_decode(msg.get("From", "")))
     list_id = _decode(msg.get("List-Id", ""))
