@@ -32,12 +32,16 @@ def apply(ticket: Ticket | None, change: Change, team: Team, origin: str = "") -
     else:
         created = False
     late = not created and ticket.updated_at is not None and at < ticket.updated_at
-    if late:
+    if late or change.auto_reply:
+        # recorded, never acted on: a late mail must not roll state back, and an out-of-office
+        # relayed by the ticket system is neither a user update nor a reason to change status
         new = _fill_unknown(ticket, change)
-        kinds = tuple(sorted(change.kinds))
+        kinds = ("auto-reply",) if change.auto_reply else tuple(sorted(change.kinds))
+        if created:
+            new = dataclasses.replace(new, updated_at=at, latest_message_id=change.message_id)
     else:
         new, kinds = _apply_fields(ticket, change, team, created)
-    new = _clocks(new, change, team)
+        new = _clocks(new, change, team)
     entry = HistoryEntry(message_id=change.message_id, at=at, kinds=kinds, actor=change.actor,
                          summary=change.summary, late=late, origin=origin)
     history = tuple(sorted(new.history + (entry,), key=lambda h: h.at))
@@ -78,7 +82,16 @@ def _apply_fields(t: Ticket, c: Change, team: Team, created: bool) -> tuple[Tick
         if not created or assignees:
             kinds.add(ASSIGNED)
         order = _assignment_order(t, assignees, team)
-        changes.update(assignees=assignees, assignment_order=order, owner=order[0] if order else None)
+        owner = order[0] if order else None
+        changes.update(assignees=assignees, assignment_order=order, owner=owner)
+        if owner != t.owner or created:
+            changes["owner_changed_at"] = _iso(c.at)
+        if owner and not t.first_assigned_at:
+            changes["first_assigned_at"] = _iso(c.at)
+        had = any(people.is_triage_user(team, a) for a in t.assignees)
+        has = any(people.is_triage_user(team, a) for a in assignees)
+        if had != has and not created:
+            changes["triage_removed"] = had and not has
     return dataclasses.replace(t, **changes), tuple(sorted(kinds))
 
 
@@ -117,6 +130,8 @@ def _clocks(t: Ticket, c: Change, team: Team) -> Ticket:
     if member:
         if t.last_team_update_at is None or acted > t.last_team_update_at:
             changes["last_team_update_at"] = acted
+        if t.first_team_update_at is None or acted < t.first_team_update_at:
+            changes["first_team_update_at"] = acted
     elif c.actor and _is_user(t, c):
         if t.last_user_update_at is None or acted > t.last_user_update_at:
             changes["last_user_update_at"] = acted

@@ -54,6 +54,7 @@ class Change:
     summary: str = ""              # one line for the history
     links: tuple[dict, ...] = ()
     priority: str | None = None
+    auto_reply: bool = False       # the update is an out-of-office/auto-reply relayed by the system
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class Ticket:
     last_team_update_at: str | None = None
     last_user_update_at: str | None = None
     last_entry_at: str | None = None         # newest update text seen (GOC "Entered on")
+    owner_changed_at: str | None = None      # when `owner` last took its current value
+    first_assigned_at: str | None = None     # first time a member owned it (time to assignment)
+    first_team_update_at: str | None = None  # first member update (time to first response)
+    triage_removed: bool = False             # the pseudo-user was taken off: the stream goes quiet
     latest_message_id: str | None = None     # for In-Reply-To of mail about this ticket
     links: tuple[dict, ...] = ()
     history: tuple[HistoryEntry, ...] = ()

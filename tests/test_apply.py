@@ -129,3 +129,34 @@ def test_ticket_round_trips_through_its_stored_document():
     from maildaemon.model import Ticket
     t, _ = fold(change(1, title="Ü", assignees=("Ada Lovelace",), cc=("x@y",)), change(2, 1, status="closed"))
     assert Ticket.from_doc(t.to_doc()) == t
+
+
+def test_assignment_and_response_times_are_remembered_once():
+    t, _ = fold(change(1, assignees=("Software Support (Triage)",), actor="Jane User"),
+                change(2, 2, assignees=("Software Support (Triage)", "Ada Lovelace"), actor="Ada Lovelace"),
+                change(3, 5, assignees=("Software Support (Triage)", "Grace Hopper"), actor="Grace Hopper"))
+    assert t.first_assigned_at == (T0 + timedelta(hours=2)).isoformat()
+    assert t.owner_changed_at == (T0 + timedelta(hours=5)).isoformat()
+    assert t.first_team_update_at == (T0 + timedelta(hours=2)).isoformat()
+
+
+def test_removing_the_triage_pseudo_user_is_flagged():
+    t, _ = fold(change(1, assignees=("Software Support (Triage)", "Ada Lovelace")),
+                change(2, 1, assignees=("Ada Lovelace",)))
+    assert t.triage_removed
+    t, _ = apply(t, change(3, 2, assignees=("Ada Lovelace", "software-support-stream@example.org")), TEAM)
+    assert not t.triage_removed
+
+
+def test_a_relayed_out_of_office_changes_nothing_and_is_no_user_update():
+    t, _ = fold(change(1, status="waiting-on-user", submitter="jane@example.edu"),
+                change(2, 1, status="open", actor="jane@example.edu", auto_reply=True, summary="Out of office"))
+    assert t.status == "waiting-on-user" and t.last_user_update_at is None
+    assert t.history[-1].kinds == ("auto-reply",)
+
+
+def test_classify_marks_out_of_office_updates():
+    from maildaemon.parse import is_auto_reply_text
+    assert is_auto_reply_text("Correspondence added by jane@example.edu: I am out of the office until Monday")
+    assert is_auto_reply_text("Automatic reply: Re: ticket 5")
+    assert not is_auto_reply_text("Sorry, I was out of the office last week; logs attached")

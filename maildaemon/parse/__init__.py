@@ -8,6 +8,7 @@ only then is the mail parsed. Anything that fails becomes a quarantine reason, n
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ OWN_MESSAGE_ID = re.compile(r"^<maildaemon\.", re.I)
 _OOO_SUBJECT = re.compile(
     r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoresponse|abwesenheitsnotiz|absence)\b", re.I)
 _BOUNCE_FROM = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
+# an out-of-office that reached the ticket system and came back as the user's "update"
+_OOO_TEXT = re.compile(r"^\W*(automatic reply|auto-?reply|out of (the )?office|i am (currently )?out of (the )?office"
+                       r"|i('m| am) (currently )?(away|on (vacation|holiday|leave))|abwesenheitsnotiz)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,19 @@ def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None
     if reason:
         return Quarantined(reason, mail)
     try:
-        return Accepted(parser.parse(mail), mail)
+        change = parser.parse(mail)
     except Unparseable as e:
         return Quarantined(f"unparseable ({parser.system}): {e}", mail)
     except Exception as e:  # a parser bug must not stop the stream; the mail waits in quarantine
         return Quarantined(f"parser error ({parser.system}): {type(e).__name__}: {e}", mail)
+    if is_auto_reply_text(change.summary):
+        change = dataclasses.replace(change, auto_reply=True)
+    return Accepted(change, mail)
+
+
+def is_auto_reply_text(summary: str) -> bool:
+    """An update whose text opens like an out-of-office (also after RT's "Correspondence added…: ")."""
+    return any(_OOO_TEXT.match(part) for part in (summary or "", (summary or "").partition(": ")[2]))
 
 
 def _safe_recognises(parser: Parser, mail: Mail) -> bool:
