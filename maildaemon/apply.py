@@ -43,7 +43,7 @@ def apply(ticket: Ticket | None, change: Change, team: Team, origin: str = "") -
         new, kinds = _apply_fields(ticket, change, team, created)
         new = _clocks(new, change, team)
     entry = HistoryEntry(message_id=change.message_id, at=at, kinds=kinds, actor=change.actor,
-                         summary=change.summary, late=late, origin=origin)
+                         summary=change.summary, late=late, origin=origin, status=new.status)
     history = tuple(sorted(new.history + (entry,), key=lambda h: h.at))
     links = _merge_links(new.links, change.links)
     return dataclasses.replace(new, history=history, links=links), (LATE if late else APPLIED)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import logging
 
-from maildaemon import views
-from maildaemon.config import require_source
+from maildaemon import outbox, views
+from maildaemon.config import ConfigError, require_source
 from maildaemon.ingest import ingest, retry_quarantine
 from maildaemon.quarantine import Quarantine
 from maildaemon.render import environment
@@ -120,6 +120,7 @@ def status(ctx) -> int:
     open_count = sum(1 for t in all_tickets if t.status not in views.DONE_STATUSES)
     q = Quarantine(s.state_dir).count()
     outbox_dir = s.state_dir / "outbox"
+    records = view.records(outbox.TABLE)
     data = {
         "state_dir": str(s.state_dir),
         "source": _source_name(s),
@@ -138,9 +139,9 @@ def status(ctx) -> int:
         "tickets_open": open_count,
         "tickets_total": len(all_tickets),
         "positions": view.positions(),
-        "outbox": {"mode": "smtp" if s.smtp else "files",
-                   "queued": len(list(outbox_dir.glob("*.eml"))) if outbox_dir.is_dir() and not s.smtp else 0,
-                   "failed": 0},
+        "outbox": dict(outbox.summary(records), mode="smtp" if s.smtp else "files",
+                       failures=[{"id": r["id"], "kind": r["kind"], "error": r["last_error"]}
+                                 for r in records.values() if r["state"] == "failed"]),
         "last_error": meta.get("last_error"),
         "team": team.name,
     }
@@ -155,7 +156,9 @@ def status(ctx) -> int:
         f"ignored {data['ignored']})",
         f"open tickets:    {open_count} of {len(all_tickets)}",
         f"quarantine:      {q}" + (" (see `maildaemon quarantine list`)" if q else ""),
-        f"outbox:          " + ("SMTP " + s.smtp.describe() if s.smtp else f"no SMTP configured: mail is written to {outbox_dir}/"),
+        "outbox:          " + ("SMTP " + s.smtp.describe() if s.smtp else f"no SMTP configured: mail is written to {outbox_dir}/")
+        + f"; queued {data['outbox']['queued']}, failed {data['outbox']['failed']}, "
+        f"sent {data['outbox']['sent']}, written {data['outbox']['written']}",
         f"last error:      {err['at'] + ' ' + err['message'] if err else 'none'}",
     ]
     ctx.out("\n".join(lines))
@@ -235,10 +238,42 @@ def quarantine_retry(ctx) -> int:
     return 0
 
 
+def remind(ctx) -> int:
+    return _send(ctx, "remind")
+
+
+def handoff(ctx) -> int:
+    return _send(ctx, "handoff")
+
+
+def _send(ctx, what: str) -> int:
+    """`remind` / `handoff`: print what is due; without --dry-run persist it and send it."""
+    from maildaemon import duty
+    from maildaemon.render import TemplateProblem
+    team, now = ctx.team, ctx.now
+    try:
+        mails = duty.plan(ctx.store, team, now, ctx.settings.templates_dir, what)
+    except TemplateProblem as e:
+        raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove the override") from None
+    if ctx.args.dry_run:
+        for m in mails:
+            ctx.out(f"would send {duty.describe(m)}\n")
+            ctx.out("    " + duty.text_part(m).rstrip().replace("\n", "\n    ") + "\n")
+        ctx.out(f"{len(mails)} mail(s) due; dry run: nothing sent or stored")
+        return 0
+    new, counts = duty.commit(ctx.store, ctx.settings, mails, now)
+    where = "sent" if ctx.settings.smtp else f"written to {ctx.settings.state_dir / 'outbox'}/"
+    for m in new:
+        ctx.out(f"{duty.describe(m)}")
+    ctx.out(f"{len(new)} mail(s) queued; sent={counts['sent']} retry={counts['retry']} failed={counts['failed']}"
+            + ("" if ctx.settings.smtp else f" (no SMTP configured: {where})"))
+    return 1 if counts["failed"] else 0
+
+
 def demo(ctx) -> int:
     from maildaemon.demo import run_demo
     return run_demo(ctx)
 
 
 COMMANDS = {"sync": sync, "import": import_, "tickets": tickets, "ticket": ticket, "status": status,
-            "check": check, "demo": demo}
+            "check": check, "demo": demo, "remind": remind, "handoff": handoff}

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from maildaemon import outbox
 from maildaemon.apply import LATE, apply
 from maildaemon.model import RawMail, Team
 from maildaemon.parse import Accepted, Ignored, Quarantined, classify, parsers_for, trust
@@ -128,6 +129,8 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         log.debug("applied %s %s from %s%s", c.key, "/".join(sorted(c.kinds)) or "update",
                  mail.message_id, " (late)" if outcome == LATE else "")
     elif isinstance(verdict, Ignored):
+        if verdict.reason == "own mail" and outbox.confirm(txn, mail.message_id, datetime.fromisoformat(stamp)):
+            log.info("outbox: %s came back through the list: delivered", mail.message_id)
         txn.record_message(mail.message_id, "ignored", reason=verdict.reason, origin=raw.origin, at=stamp)
         _tally(txn, counts, "ignored")
         log.debug("ignored %s: %s", mail.message_id, verdict.reason)

@@ -66,6 +66,7 @@ class HistoryEntry:
     summary: str = ""
     late: bool = False             # older than the ticket's newest change: recorded, not applied
     origin: str = ""
+    status: str | None = None      # the ticket's status after this entry (for week-over-week counts)
 
 
 @dataclass(frozen=True)
@@ -191,3 +192,35 @@ class Team:
             if email and m.email.lower() == email.lower():
                 return m
         return None
+
+
+# --- what goes out -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Due:
+    """A mail the policy says is due: what it is about, to whom, signed by whom, and its data.
+
+    (kind, tickets, period) identify it: the same three always give the same Message-ID, so a
+    mail re-decided after a crash or a restart is recognised and never sent twice.
+    """
+    kind: str                      # unassigned | owner | owner-away | user | close | announce | handoff
+    period: str                    # e.g. "2026-11-24T09:30", "2026-11-24", "week-2026-11-23"
+    to: tuple[str, ...]
+    duty: str | None               # the member on duty, who signs it
+    cc: tuple[str, ...] = ()
+    tickets: tuple[str, ...] = ()
+    in_reply_to: str | None = None  # the ticket's latest notification, for threading
+    data: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered mail, ready for the outbox."""
+    message_id: str
+    kind: str
+    period: str
+    tickets: tuple[str, ...]
+    sender: str                    # envelope sender (team.from_address)
+    recipients: tuple[str, ...]    # envelope recipients (To + Cc)
+    subject: str
+    raw: bytes = field(repr=False)

@@ -109,6 +109,10 @@ class View:
         """Plain copies of a table's documents, for stages with a table of their own."""
         return [json.loads(json.dumps(d)) for d in self._db.table(name).all()]
 
+    def records(self, name: str) -> dict[str, dict]:
+        """A table of documents keyed by their "id" field (the outbox, say), as plain copies."""
+        return {d["id"]: json.loads(json.dumps(d)) for d in self._db.table(name).all()}
+
 
 class Transaction(View):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
@@ -123,6 +127,17 @@ class Transaction(View):
         self._positions: dict[str, dict | None] = {}
         self._meta = self.meta()
         self._tables: dict[str, list[dict]] = {}
+        self._records: dict[str, dict[str, dict]] = {}
+        self._record_ids: dict[str, set[str]] = {}
+
+    def records(self, name: str) -> dict[str, dict]:
+        out = super().records(name)
+        out.update(json.loads(json.dumps(self._records.get(name, {}))))
+        return out
+
+    def put_record(self, name: str, doc: dict) -> None:
+        """Insert or replace the document with this "id" in table `name` (at the next commit)."""
+        self._records.setdefault(name, {})[doc["id"]] = json.loads(json.dumps(doc))
 
     def ticket(self, key: str) -> Ticket | None:
         if key in self._tickets:
@@ -186,11 +201,21 @@ class Transaction(View):
             t.truncate()
             if docs:
                 t.insert_multiple(docs)
+        for name, docs in self._records.items():
+            t = db.table(name)
+            if name not in self._record_ids:
+                self._record_ids[name] = {d["id"] for d in t.all()}
+            replaced = [i for i in docs if i in self._record_ids[name]]
+            if replaced:
+                t.remove(Query().id.one_of(replaced))
+            t.insert_multiple(list(docs.values()))
+            self._record_ids[name].update(docs)
         db.storage.flush()
         self._tickets.clear()
         self._new_messages.clear()
         self._positions.clear()
         self._tables.clear()
+        self._records.clear()
 
 
 class Store:

@@ -48,3 +48,13 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture
+def smtp_server():
+    """A fresh aiosmtpd on a free port of 127.0.0.1 for one test."""
+    from smtp import SmtpServer
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

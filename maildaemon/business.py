@@ -1,0 +1,145 @@
+"""The team's calendar: duty weeks, duty days, business days and public holidays.
+
+Pure: no clock, no I/O; every date or instant is passed in. Everything here is computed on the
+team's *local calendar dates* (through `zoneinfo`), never by adding 24 or 168 hours to an instant,
+so a daylight-saving change can never move a week boundary or make a day disappear: a week is
+seven calendar dates from `team.duty_start`, and an instant belongs to the date its wall clock
+shows in the team's zone.
+
+Rules (SPEC 5 and 8): a duty week starts on `team.duty_start` (mon by default; some teams tue) and
+runs until the next week's first day. A *business day* is a weekday (Mon-Fri) that is not a public
+holiday of `team.holidays` (e.g. "US", or "US-CA" with a subdivision). The *duty days* of a week
+are its business days. The reminders reuse these, so they take dates and a Team, nothing else.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+from maildaemon.config import DAYS, ConfigError
+from maildaemon.model import Team
+
+WEEK = timedelta(days=7)
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def zone(team: Team) -> ZoneInfo:
+    return ZoneInfo(team.timezone)
+
+
+def local_date(when: date | datetime, team: Team) -> date:
+    """The team's calendar date of an instant (aware datetime), or the date itself.
+
+    A naive datetime is read as the team's wall clock, like `--now` without an offset.
+    """
+    if isinstance(when, datetime):
+        if when.tzinfo is not None:
+            when = when.astimezone(zone(team))
+        return when.date()
+    return when
+
+
+def week_start(when: date | datetime, team: Team) -> date:
+    """The first day of the duty week that contains `when` (a date, or an instant in any zone)."""
+    d = local_date(when, team)
+    return d - timedelta(days=(d.weekday() - DAYS.index(team.duty_start)) % 7)
+
+
+def is_week_start(d: date, team: Team) -> bool:
+    return d.weekday() == DAYS.index(team.duty_start)
+
+
+def first_week_start_on_or_after(d: date, team: Team) -> date:
+    """The first week start not before `d`: where a plan may begin without overlapping `d`'s past."""
+    start = week_start(d, team)
+    return start if start == d else start + WEEK
+
+
+def week_days(start: date) -> tuple[date, ...]:
+    """The seven calendar dates of the week that starts on `start`."""
+    return tuple(start + timedelta(days=i) for i in range(7))
+
+
+def duty_days(start: date, team: Team) -> tuple[date, ...]:
+    """The business days among the seven from `start`: the days someone is actually on duty.
+
+    Empty when every weekday of the week is a public holiday; the week still has an owner (who
+    takes what arrives), but nothing is due on it.
+    """
+    return tuple(d for d in week_days(start) if is_business_day(d, team))
+
+
+def weekdays(start: date) -> tuple[date, ...]:
+    """The Monday-to-Friday dates of the week: its duty days were there no holidays."""
+    return tuple(d for d in week_days(start) if d.weekday() < 5)
+
+
+def is_business_day(d: date, team: Team) -> bool:
+    return d.weekday() < 5 and holiday_name(d, team) is None
+
+
+def holiday_name(d: date, team: Team) -> str | None:
+    """The public holiday's name on `d` for the team's country, or None (also with no country)."""
+    calendar = _holidays(team.holidays) if team.holidays else None
+    return calendar.get(d) if calendar is not None else None
+
+
+def holidays_in(start: date, end: date, team: Team) -> list[tuple[date, str]]:
+    """Public holidays on weekdays from `start` to `end` inclusive (weekend holidays cost nothing)."""
+    out, d = [], start
+    while d <= end:
+        name = holiday_name(d, team) if d.weekday() < 5 else None
+        if name:
+            out.append((d, name))
+        d += timedelta(days=1)
+    return out
+
+
+def business_days_between(start: date, end: date, team: Team) -> int:
+    """Business days in (start, end]: how many business days have passed from `start` to `end`."""
+    n, d = 0, start + timedelta(days=1)
+    while d <= end:
+        n += is_business_day(d, team)
+        d += timedelta(days=1)
+    return n
+
+
+def add_business_days(start: date, n: int, team: Team) -> date:
+    """The n-th business day after `start` (n >= 0; n == 0 is `start` itself)."""
+    d = start
+    while n > 0:
+        d += timedelta(days=1)
+        n -= is_business_day(d, team)
+    return d
+
+
+def start_of_day(d: date, team: Team) -> datetime:
+    """Local midnight of `d` as an aware instant. In the few zones whose DST change happens at
+    midnight, zoneinfo resolves the missing hour with the offset before the change (fold=0)."""
+    return datetime.combine(d, time(0), tzinfo=zone(team))
+
+
+def duty_period(start: date, team: Team) -> tuple[datetime, datetime]:
+    """The instants a week's owner is on duty: local midnight of its first day to local midnight
+    of the next week's first day. 167 or 169 hours across a DST change, never a shifted week."""
+    return start_of_day(start, team), start_of_day(start + WEEK, team)
+
+
+def check_holidays(team: Team) -> None:
+    """Raise ConfigError now if `team.holidays` names a country the holidays package lacks."""
+    if team.holidays:
+        _holidays(team.holidays)
+
+
+@lru_cache(maxsize=16)
+def _holidays(code: str):
+    """One holidays calendar per code, expanding its years lazily as dates are looked up."""
+    country, _, subdiv = code.strip().upper().partition("-")
+    try:
+        return holidays_lib.country_holidays(country, subdiv=subdiv or None)
+    except NotImplementedError as e:
+        raise ConfigError("team.holidays", f"{code!r} is not supported by the holidays package ({e})",
+                          'use a supported ISO 3166 code such as "US", "US-CA" or "DE", or leave it out') from None

@@ -1,0 +1,64 @@
+"""Acting for the person on duty: policy -> render -> outbox -> send, in that order.
+
+The imperative shell around the pure `policy` and `handoff`: read a snapshot of the state, decide
+what is due at `now`, render it, persist it in the outbox (skipping what the outbox already has:
+that is the no-duplicates rule), then hand the queue to SMTP, or leave the .eml files in
+`STATE_DIR/outbox/` when no SMTP server is configured. `remind`, `handoff`, `demo` and the daemon
+all come through `plan` and `commit`.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from maildaemon import handoff as handoff_policy
+from maildaemon import outbox, policy, rotation
+from maildaemon.config import Settings
+from maildaemon.model import Outgoing, Team
+from maildaemon.render import check_templates, compose, environment
+from maildaemon.store import Store
+
+log = logging.getLogger("maildaemon.duty")
+
+
+def plan(store: Store, team: Team, now: datetime, templates: Path | None, what: str = "remind") -> list[Outgoing]:
+    """The mails due at `now` that the outbox does not hold yet. `what`: remind | handoff."""
+    view = store.view()
+    tickets = view.tickets()
+    ledger = rotation.from_docs(view.table("rotation"))
+    known = view.records(outbox.TABLE)
+    if what == "handoff":
+        dues = [handoff_policy.handoff(tickets, ledger, team, now)]
+    else:
+        dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now)
+    env = environment(templates)
+    check_templates(env)
+    mails = [compose(env, d, team, now) for d in dues]
+    return [m for m in mails if m.message_id not in known]
+
+
+def commit(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> tuple[list[Outgoing], dict]:
+    """Persist `mails` in the outbox, then send the queue. Returns what was new and the send counts."""
+    smtp = settings.smtp is not None
+    new = []
+    with store.transaction() as txn:
+        for m in mails:
+            if outbox.enqueue(txn, store.dir, m, now, smtp):
+                new.append(m)
+        txn.commit()
+    counts = outbox.deliver(store, settings.smtp, now) if smtp else {"sent": 0, "retry": 0, "failed": 0}
+    return new, counts
+
+
+def describe(m: Outgoing) -> str:
+    """One line a person reads: kind, recipients, subject."""
+    return f"{m.kind:<11} to {', '.join(m.recipients) or '(nobody)'}: {m.subject}"
+
+
+def text_part(m: Outgoing) -> str:
+    from email import message_from_bytes
+    from email.policy import default
+    msg = message_from_bytes(m.raw, policy=default)
+    body = msg.get_body(preferencelist=("plain",))
+    return body.get_content() if body is not None else ""

@@ -1,0 +1,233 @@
+"""Policy stage: which mails are due at `now`. A pure function of tickets, rotation, team, sent log.
+
+Nothing here reads a clock or a file: the caller passes `now` and the sent log (the outbox), so a
+restart at any moment re-decides the same mails with the same identities (kind, tickets, period),
+and the outbox refuses the ones already sent. Rules (SPEC section 8):
+- Reminders fall due only on business days, at `policy.reminder_times` (the latest slot at or
+  before `now` today; a daemon that was down catches up that slot, not earlier days).
+- Unassigned digest to the person on duty at every slot while an open ticket has had no owner
+  (or still carries the triage next action) for `unassigned_after_hours` business hours; not
+  subject to `repeat_after_days`. The day's first digest lists the day's meetings.
+- Owner reminder while the ticket is `open`, owned, and stale (no team update for
+  `stale_after_days` business days) or past its next-action deadline; the person on duty is told
+  instead while the owner is away.
+- User reminder from `user_wait_days` business days of waiting on the user until
+  `user_close_days`, then a close suggestion to the owner.
+- No reminder for the same ticket and kind within `repeat_after_days` business days.
+- The duty announcement once a week from `announce_time`; the handoff is `handoff.py`'s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Sequence
+
+from maildaemon import business
+from maildaemon.config import DAYS
+from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
+from maildaemon.rotation import Assignment, announcement, who_on
+
+REPEATING = ("owner", "owner-away", "user", "close")
+
+
+@dataclass(frozen=True)
+class Slot:
+    day: date
+    at: time
+    first_of_day: bool
+
+    @property
+    def period(self) -> str:
+        return f"{self.day.isoformat()}T{self.at:%H%M}"
+
+
+def current_slot(now: datetime, team: Team) -> Slot | None:
+    """The reminder time slot `now` falls in, on a business day; None before the first or off days."""
+    local = now.astimezone(business.zone(team))
+    if not business.is_business_day(local.date(), team):
+        return None
+    passed = [t for t in team.policy.reminder_times if t <= local.time().replace(tzinfo=None)]
+    if not passed:
+        return None
+    return Slot(local.date(), passed[-1], passed[-1] == team.policy.reminder_times[0])
+
+
+def business_hours_between(start: datetime, end: datetime, team: Team) -> float:
+    """Working hours (team.work_hours on business days, local time) between two instants."""
+    if end <= start:
+        return 0.0
+    tz = business.zone(team)
+    work_from, work_to = team.work_hours
+    total = 0.0
+    day = business.local_date(start, team)
+    last = business.local_date(end, team)
+    while day <= last:
+        if business.is_business_day(day, team):
+            lo = max(start, datetime.combine(day, work_from, tzinfo=tz))
+            hi = min(end, datetime.combine(day, work_to, tzinfo=tz))
+            if hi > lo:
+                total += (hi - lo).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def last_sent(sent: Sequence[dict]) -> dict[tuple[str, str], str]:
+    """(kind, ticket key) -> when the newest such mail was queued (ISO), from outbox records."""
+    out: dict[tuple[str, str], str] = {}
+    for rec in sent:
+        for key in rec.get("tickets") or ():
+            k = (rec["kind"], key)
+            if rec["created_at"] > out.get(k, ""):
+                out[k] = rec["created_at"]
+    return out
+
+
+def team_addresses(team: Team) -> tuple[str, ...]:
+    return tuple(m.email for m in team.members)
+
+
+def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
+                  sent: Sequence[dict], now: datetime) -> list[Due]:
+    """Every reminder due at `now` (announcement included; the handoff is separate)."""
+    out: list[Due] = []
+    announce = due_announcement(ledger, team, now)
+    if announce:
+        out.append(announce)
+    slot = current_slot(now, team)
+    if slot is None:
+        return out
+    duty = who_on(ledger, slot.day)
+    duty_email = duty.email if duty else None
+    open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
+    digest = unassigned_digest(open_tickets, team, now, slot, duty_email)
+    if digest:
+        out.append(digest)
+    previous = last_sent(sent)
+    for t in open_tickets:
+        mail = ticket_reminder(t, team, now, slot.day, duty_email)
+        if mail and not _repeated(previous.get((mail.kind, t.key)), slot.day, team):
+            out.append(mail)
+    return out
+
+
+def waiting_for_triage(t: Ticket, team: Team) -> str | None:
+    """Why an open ticket waits for the person on duty, or None."""
+    if t.owner is None:
+        return "no owner"
+    if team.triage_next_action and (t.next_action or "").strip().lower() == team.triage_next_action.lower():
+        return f"next action is still {team.triage_next_action}"
+    return None
+
+
+def flags(t: Ticket) -> list[str]:
+    out = []
+    if t.triage_removed:
+        out.append("triage pseudo-user removed: the stream no longer hears about it")
+    if len(t.assignment_order) > 1:
+        out.append("several team members assigned")
+    return out
+
+
+def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime, slot: Slot,
+                      duty: str | None) -> Due | None:
+    waiting, flagged = [], []
+    for t in open_tickets:
+        reason = waiting_for_triage(t, team)
+        since = t.owner_changed_at if (t.owner is None and t.owner_changed_at) else t.opened_at
+        if reason and since:
+            hours = business_hours_between(_dt(since), now, team)
+            if hours >= team.policy.unassigned_after_hours:
+                waiting.append(_ticket_row(t, team, now, reason=reason, hours=round(hours, 1)))
+        if flags(t):
+            flagged.append(_ticket_row(t, team, now, flags=flags(t)))
+    if not waiting:
+        return None
+    meetings = [{"time": m.time.strftime("%H:%M"), "name": m.name} for m in sorted(team.meetings, key=lambda m: m.time)
+                if m.day == DAYS[slot.day.weekday()]] if slot.first_of_day else []
+    return Due(kind="unassigned", period=slot.period, to=(duty,) if duty else team_addresses(team), duty=duty,
+               tickets=tuple(r["key"] for r in waiting),
+               data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
+                     "slot": slot.at.strftime("%H:%M")})
+
+
+def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str | None) -> Due | None:
+    """The one reminder a ticket may need today (owner, owner-away, user or close), or None."""
+    p = team.policy
+    if t.status == "open" and t.owner:
+        clock = max(x for x in (t.last_team_update_at, t.owner_changed_at, t.opened_at, "") if x is not None)
+        idle = business.business_days_between(business.local_date(_dt(clock), team), day, team) if clock else 0
+        overdue = bool(t.next_action_deadline) and _dt(t.next_action_deadline) <= now
+        if idle < p.stale_after_days and not overdue:
+            return None
+        row = _ticket_row(t, team, now, idle_days=idle, overdue=overdue)
+        away = _away(team, t.owner, day)
+        if away:
+            return Due(kind="owner-away", period=day.isoformat(), to=(duty,) if duty else team_addresses(team),
+                       duty=duty, tickets=(t.key,), in_reply_to=t.latest_message_id,
+                       data={"ticket": row, "away_until": away.isoformat(), "owner": _person(team, t.owner)})
+        return Due(kind="owner", period=day.isoformat(), to=(t.owner,), cc=(duty,) if duty and duty != t.owner else (),
+                   duty=duty, tickets=(t.key,), in_reply_to=t.latest_message_id,
+                   data={"ticket": row, "owner": _person(team, t.owner)})
+    if t.status == "waiting-on-user" and t.status_since:
+        waited = business.business_days_between(business.local_date(_dt(t.status_since), team), day, team)
+        row = _ticket_row(t, team, now, waiting_days=waited)
+        if waited >= p.user_close_days:
+            to = t.owner if t.owner and not _away(team, t.owner, day) else duty
+            if to:
+                return Due(kind="close", period=day.isoformat(), to=(to,), duty=duty, tickets=(t.key,),
+                           in_reply_to=t.latest_message_id,
+                           data={"ticket": row, "owner": _person(team, t.owner) if t.owner else None})
+        elif waited >= p.user_wait_days and t.submitter:
+            return Due(kind="user", period=day.isoformat(), to=(t.submitter,), cc=(team.list_address,), duty=duty,
+                       tickets=(t.key,), in_reply_to=t.latest_message_id, data={"ticket": row})
+    return None
+
+
+def due_announcement(ledger: Sequence[Assignment], team: Team, now: datetime) -> Due | None:
+    """The week's duty announcement, from `announce_time` until the week ends (catch-up)."""
+    week = business.week_start(now, team)
+    day_name, at = team.policy.announce_time
+    offset = (DAYS.index(day_name) - DAYS.index(team.duty_start)) % 7
+    moment = datetime.combine(week + timedelta(days=offset), at, tzinfo=business.zone(team))
+    if now < moment:
+        return None
+    data = announcement(team, ledger, week)
+    duty = data["this_week"]["email"]
+    return Due(kind="announcement", period=f"week-{week.isoformat()}", to=team_addresses(team), duty=duty, data=data)
+
+
+def _repeated(previous: str | None, day: date, team: Team) -> bool:
+    if not previous:
+        return False
+    return business.business_days_between(business.local_date(_dt(previous), team), day, team) \
+        < team.policy.repeat_after_days
+
+
+def _away(team: Team, email: str, day: date):
+    for o in team.outages:
+        if o.member == email and o.start <= day <= o.end:
+            return o.end
+    return None
+
+
+def _person(team: Team, email: str | None) -> dict | None:
+    m = team.member(email)
+    return {"name": m.name if m else (email or ""), "email": email}
+
+
+def _ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
+    """What templates show of a ticket: plain data, local times."""
+    tz = business.zone(team)
+    opened = _dt(t.opened_at) if t.opened_at else now
+    return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
+            "owner": t.owner, "owner_name": (team.member(t.owner).name if team.member(t.owner) else t.owner),
+            "submitter": t.submitter, "next_action": t.next_action,
+            "deadline": _dt(t.next_action_deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if t.next_action_deadline else None,
+            "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "age_days": max(0, (now - opened).days), **extra}
+
+
+def _dt(iso: str) -> datetime:
+    d = datetime.fromisoformat(iso)
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
