@@ -187,6 +187,9 @@ class Team:
     meetings: tuple[Meeting, ...] = ()
     systems: tuple[SystemSpec, ...] = ()
 
+    def __str__(self) -> str:          # templates may write {{ team }} for its name
+        return self.name
+
     def member(self, email: str | None) -> Member | None:
         for m in self.members:
             if email and m.email.lower() == email.lower():

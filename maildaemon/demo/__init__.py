@@ -1,23 +1,31 @@
-"""`maildaemon demo`: the job on a bundled example stream and team, with no servers.
+"""`maildaemon demo`: the whole job on a bundled stream and team, with no servers and no settings.
 
-Ingests `stream.mbox` (a scripted duty week) into a fresh state under `./demo-out/state` and prints
-the ticket table. Everything it writes stays in `./demo-out/`.
+Plays the duty week of Mon 2026-11-23 (America/Chicago; Thursday is Thanksgiving) hour by hour:
+at each moment the mails delivered by then are ingested (in delivery order, so a mail delayed in
+transit arrives late), then whatever is due is decided, rendered and written. Every mail goes to
+`./demo-out/NN-<kind>-<about>.eml` and gets one line on the terminal; the week ends with the
+handoff. The state lives in `./demo-out/state`, so `tickets`, `ticket` and `status` can be tried
+on it afterwards. Runs through exactly the code the daemon uses (ingest, policy, render, outbox).
 """
 from __future__ import annotations
 
+import logging
+import mailbox
 import shutil
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 
-from maildaemon import views
+from maildaemon import business, duty, rotation, views
 from maildaemon.cli import parse_now
-from maildaemon.config import load_team
+from maildaemon.config import DAYS, Settings, load_team
 from maildaemon.ingest import ingest
+from maildaemon.model import RawMail
+from maildaemon.parse.mail import read_mail
 from maildaemon.quarantine import Quarantine
-from maildaemon.source.archive import ArchiveSource
 from maildaemon.store import Store
 
-DEMO_NOW = "2026-11-27T16:00"          # Friday after the handoff, in the team's zone
+WEEK = date(2026, 11, 23)
 OUT = Path("demo-out")
 
 
@@ -25,19 +33,95 @@ def bundled(name: str) -> Path:
     return Path(str(files("maildaemon.demo") / name))
 
 
+class Delivered:
+    """The demo stream as a source: mails in delivery order, up to the first not yet sent."""
+
+    id = "demo-stream"
+
+    def __init__(self, mails: list[bytes], until: datetime):
+        self.mails, self.until = mails, until
+
+    def batches(self, position):
+        start = (position or {}).get("next", 0)
+        end = start
+        while end < len(self.mails) and (read_mail(self.mails[end]).date or self.until) <= self.until:
+            end += 1
+        if end > start:
+            yield [RawMail(m, f"demo:{i + 1}") for i, m in enumerate(self.mails[start:end], start)], {"next": end}
+
+
+def moments(team, end: datetime) -> list[tuple[datetime, str]]:
+    """When the daemon would act during the demo week: announce, reminder slots, handoff."""
+    tz = business.zone(team)
+    out = []
+    for i in range(5):
+        day = WEEK + timedelta(days=i)
+        if team.policy.announce_time[0] == DAYS[day.weekday()]:
+            out.append((datetime.combine(day, team.policy.announce_time[1], tzinfo=tz), "remind"))
+        for t in team.policy.reminder_times:
+            out.append((datetime.combine(day, t, tzinfo=tz), "remind"))
+        if team.policy.handoff_time[0] == DAYS[day.weekday()]:
+            out.append((datetime.combine(day, team.policy.handoff_time[1], tzinfo=tz), "handoff"))
+    return sorted(m for m in out if m[0] <= end)
+
+
 def run_demo(ctx) -> int:
     team = load_team(bundled("team.toml"))
-    now = parse_now(getattr(ctx.args, "now", None) or DEMO_NOW, views.ZoneInfo(team.timezone))
-    state = OUT / "state"
-    shutil.rmtree(state, ignore_errors=True)
-    store = Store(state)
-    ctx.out(f"maildaemon demo: team {team.name!r}, stream {bundled('stream.mbox').name}, now {now.isoformat()}")
-    counts = ingest(ArchiveSource(str(bundled("stream.mbox"))), store, team, now, live=False)
-    ctx.out(f"ingested: {counts.line()}")
-    for entry in Quarantine(state).list():
+    end = parse_now(getattr(ctx.args, "now", None) or "2026-11-27T17:00", business.zone(team))
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir()
+    store = Store(OUT / "state")
+    settings = Settings(state_dir=store.dir, team_file=bundled("team.toml"), templates_dir=None, imap=None,
+                        maildir=None, smtp=None, poll_seconds=60, log_level="WARNING", now=None)
+    ledger_text = bundled("rotation.txt").read_text()
+    parsed = rotation.parse(ledger_text, team)
+    with store.transaction() as txn:
+        docs, _ = rotation.apply([], parsed.assignments, "load", end)
+        txn.replace_table("rotation", docs)
+        txn.commit()
+    mails = [m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox")))]
+    ctx.out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
+            f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
+    written = 0
+    logging.getLogger("maildaemon").setLevel(logging.ERROR)     # the demo prints its own story
+    days_seen = set()
+    for moment, what in moments(team, end):
+        for d in _days_between(days_seen, moment.date()):
+            name = business.holiday_name(d, team)
+            if name and d.weekday() < 5:
+                ctx.out(f"{d:%a %Y-%m-%d}        {name}: a public holiday, no reminders")
+        counts = ingest(Delivered(mails, moment), store, team, moment, live=False)
+        stamp = moment.strftime("%a %Y-%m-%d %H:%M")
+        if counts.fetched:
+            ctx.out(f"{stamp}  stream: {counts.line()}")
+        if not business.is_business_day(moment.date(), team) and what == "remind":
+            continue
+        new, _ = duty.commit(store, settings, duty.plan(store, team, moment, None, what), moment)
+        for m in new:
+            written += 1
+            name = f"{written:02d}-{(store.dir / 'outbox' / _file(m)).name}"
+            shutil.copyfile(store.dir / "outbox" / _file(m), OUT / name)
+            ctx.out(f"{stamp}  {duty.describe(m)}")
+    counts = ingest(Delivered(mails, end), store, team, end, live=False)
+    for entry in Quarantine(store.dir).list():
         ctx.out(f"quarantined {entry.id}: {entry.reason}")
-    ctx.out("")
+    ctx.out("\nTickets at the end of the week:\n")
     ctx.stdout.write(views.tickets_table(store.view().tickets(), team))
-    ctx.out(f"\nstate written to {state}/ (try: MAILDAEMON_STATE_DIR={state} "
-            f"MAILDAEMON_TEAM_FILE={bundled('team.toml')} maildaemon tickets --all)")
+    ctx.out(f"\n{written} mails written to {OUT}/. Look around:\n"
+            f"  MAILDAEMON_STATE_DIR={store.dir} MAILDAEMON_TEAM_FILE={bundled('team.toml')} "
+            f"python3 -m maildaemon ticket goc:41234")
     return 0
+
+
+def _days_between(seen: set, day: date):
+    """The days from the last one seen up to `day`, each once (to mention holidays in order)."""
+    start = max(seen) + timedelta(days=1) if seen else day
+    while start <= day:
+        seen.add(start)
+        yield start
+        start += timedelta(days=1)
+
+
+def _file(m) -> str:
+    from maildaemon.outbox import file_name
+    return file_name(m.message_id)
