@@ -41,8 +41,7 @@ class Assignment:
 
     def line(self) -> str:
         """The text format `load` reads back: `2026-11-30  ada@example.org  Ada Lovelace`."""
-        text = f"{self.week.isoformat()}  {self.email}  {self.name}" if self.email else \
-            f"{self.week.isoformat()}  {UNASSIGNED}"
+        text = "  ".join(x for x in (self.week.isoformat(), self.email or UNASSIGNED, self.name) if x)
         return f"{text}  # {self.note}" if self.note else text
 
 
@@ -324,9 +323,11 @@ def swap(ledger: Sequence[Assignment], first: date, second: date) -> list[Assign
 # --- the duty announcement (SPEC 8) ----------------------------------------------------------
 
 def announcement(team: Team, ledger: Sequence[Assignment], day: date) -> dict:
-    """This week's and next week's person on duty at `day`, for the announcement templates."""
+    """This week's and next week's person on duty at `day`, for the announcement templates
+    (`this_week.name` / `next_week.name`, UNASSIGNED when no week is stored), with each week's
+    dates, holidays and who is away. Plain JSON-friendly values: the outbox may keep them."""
     this = business.week_start(day, team)
-    return {"team": team.name, "date": day.isoformat(),
+    return {"date": day.isoformat(),
             "this_week": _week_info(team, ledger, this), "next_week": _week_info(team, ledger, this + WEEK)}
 
 
@@ -347,7 +348,3 @@ def _name(team: Team, email: str) -> str:
     m = team.member(email)
     return m.name if m else email
 
-
-def announcement_subject(data: dict) -> str:
-    """`This week's Software Team duty: Ada Lovelace`, as the mailer the OSG used worded it."""
-    return f"This week's {data['team']} duty: {data['this_week']['name']}"

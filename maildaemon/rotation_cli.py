@@ -269,27 +269,27 @@ def ics(ctx) -> int:
     return 0
 
 
-def render_announcement(team, docs, day: date, templates_dir=None, signature: str | None = None
-                        ) -> tuple[str, str, str]:
-    """The duty announcement for `day`: (subject, text, html), from announcement.*.j2.
-
-    The reminders' scheduler sends it at `policy.announce_time`; `rotation announce` previews it.
-    """
+def render_announcement(team, docs, day: date, now, templates_dir=None) -> tuple[str, str, str]:
+    """The duty announcement for `day`: (subject, text, html) from announcement.*.j2, with the
+    context render.compose gives every mail (team, duty, signer, signature, now, kind), so the
+    preview is the text the scheduler sends at `policy.announce_time`."""
     data = rotation.announcement(team, rotation.from_docs(docs), day)
+    duty = team.member(data["this_week"]["email"])
+    context = dict(data, team=team, duty=duty, signer=duty.name if duty else team.name,
+                   signature=duty.signature if duty else None, now=now, kind="announcement")
     env = environment(templates_dir)
-    extra = {"signature": signature} if signature else {}
-    return (rotation.announcement_subject(data), env.get_template("announcement.txt.j2").render(**data, **extra),
-            env.get_template("announcement.html.j2").render(**data, **extra))
+    return tuple(env.get_template(f"announcement.{part}.j2").render(context) for part in ("subject", "txt", "html"))
 
 
 def announce(ctx) -> int:
     team = ctx.team
     day = _day(ctx, ctx.args.date, "--date")
-    subject, text, html = render_announcement(team, ctx.store.view().table(TABLE), day, ctx.settings.templates_dir)
+    subject, text, html = render_announcement(team, ctx.store.view().table(TABLE), day, ctx.now,
+                                              ctx.settings.templates_dir)
     if ctx.args.html:
         ctx.stdout.write(html)
     else:
-        ctx.out(f"Subject: {subject}")
+        ctx.out("Subject: " + " ".join(subject.split()))
         ctx.out("")
         ctx.stdout.write(text)
     return 0
