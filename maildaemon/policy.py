@@ -7,7 +7,7 @@ and the outbox refuses the ones already sent. Rules (SPEC section 8):
   before `now` today; a daemon that was down catches up that slot, not earlier days).
 - Unassigned digest to the person on duty at every slot while an open ticket has had no owner
   (or still carries the triage next action) for `unassigned_after_hours` business hours; not
-  subject to `repeat_after_days`. The day's first digest lists the day's meetings.
+  subject to `repeat_after_days`. The first digest sent on a day lists the day's meetings.
 - Owner reminder while the ticket is `open`, owned, and stale (no team update for
   `stale_after_days` business days) or past its next-action deadline; the person on duty is told
   instead while the owner is away.
@@ -99,7 +99,10 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     duty = who_on(ledger, slot.day)
     duty_email = duty.email if duty else None
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
-    digest = unassigned_digest(open_tickets, team, now, slot, duty_email)
+    # the day's meetings go in the first digest actually sent that day, whichever slot it is
+    earlier_today = any(r["kind"] == "unassigned" and r.get("period", "").startswith(slot.day.isoformat())
+                        and r.get("period") != slot.period for r in sent)
+    digest = unassigned_digest(open_tickets, team, now, slot, duty_email, list_meetings=not earlier_today)
     if digest:
         out.append(digest)
     previous = last_sent(sent)
@@ -129,7 +132,7 @@ def flags(t: Ticket) -> list[str]:
 
 
 def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime, slot: Slot,
-                      duty: str | None) -> Due | None:
+                      duty: str | None, list_meetings: bool | None = None) -> Due | None:
     waiting, flagged = [], []
     for t in open_tickets:
         reason = waiting_for_triage(t, team)
@@ -143,7 +146,8 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
     if not waiting:
         return None
     meetings = [{"time": m.time.strftime("%H:%M"), "name": m.name} for m in sorted(team.meetings, key=lambda m: m.time)
-                if m.day == DAYS[slot.day.weekday()]] if slot.first_of_day else []
+                if m.day == DAYS[slot.day.weekday()]] \
+        if (slot.first_of_day if list_meetings is None else list_meetings) else []
     return Due(kind="unassigned", period=slot.period, to=(duty,) if duty else team_addresses(team), duty=duty,
                tickets=tuple(r["key"] for r in waiting),
                data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
