@@ -12,7 +12,8 @@ import json
 import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = add("status", "health: last sync, counts, quarantine, last error")
     st.add_argument("--json", action="store_true")
     add("check", "validate configuration and connect to IMAP and SMTP")
+    add("run", "the daemon: IMAP IDLE (poll fallback), scheduled reminders and handoff, systemd notify")
     r = add("remind", "send the reminders due now")
     r.add_argument("--dry-run", action="store_true", help="print them; send and store nothing")
     h = add("handoff", "send the handoff summary for the duty week that ends at --now")
@@ -83,7 +85,7 @@ class Context:
     """What a command needs, read once: settings, team, state, `now`."""
 
     def __init__(self, args, environ: dict[str, str], stdout, stderr):
-        self.args, self.stdout, self.stderr = args, stdout, stderr
+        self.args, self.stdout, self.stderr, self.environ = args, stdout, stderr, environ
         self.env = read_environment(getattr(args, "env_file", None), environ)
         self.settings = load_settings(self.env)
 
@@ -99,6 +101,14 @@ class Context:
     def now(self) -> datetime:
         value = getattr(self.args, "now", None) or self.settings.now
         return parse_now(value, ZoneInfo(self.team.timezone)) if value else datetime.now(timezone.utc)
+
+    def clock(self):
+        """The clock for long-running commands: `--now` (if given) moving forward in real time."""
+        start = self.now
+        if not (getattr(self.args, "now", None) or self.settings.now):
+            return lambda: datetime.now(timezone.utc)
+        t0 = time.monotonic()
+        return lambda: start + timedelta(seconds=time.monotonic() - t0)
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -270,10 +270,16 @@ def _send(ctx, what: str) -> int:
     return 1 if counts["failed"] else 0
 
 
+def run_daemon(ctx) -> int:
+    from maildaemon.daemon import Daemon
+    ctx.team  # validated now: a wrong team file is exit 2 before anything starts
+    return Daemon(getattr(ctx.args, "env_file", None), ctx.environ, ctx.clock()).run()
+
+
 def demo(ctx) -> int:
     from maildaemon.demo import run_demo
     return run_demo(ctx)
 
 
 COMMANDS = {"sync": sync, "import": import_, "tickets": tickets, "ticket": ticket, "status": status,
-            "check": check, "demo": demo, "remind": remind, "handoff": handoff}
+            "check": check, "demo": demo, "remind": remind, "handoff": handoff, "run": run_daemon}

@@ -200,6 +200,14 @@ def due_announcement(ledger: Sequence[Assignment], team: Team, now: datetime) ->
     return Due(kind="announcement", period=f"week-{week.isoformat()}", to=team_addresses(team), duty=duty, data=data)
 
 
+def handoff_due(team: Team, now: datetime) -> bool:
+    """From `handoff_time` in the duty week until the week ends (a daemon that was down catches up)."""
+    week = business.week_start(now, team)
+    day_name, at = team.policy.handoff_time
+    offset = (DAYS.index(day_name) - DAYS.index(team.duty_start)) % 7
+    return now >= datetime.combine(week + timedelta(days=offset), at, tzinfo=business.zone(team))
+
+
 def _repeated(previous: str | None, day: date, team: Team) -> bool:
     if not previous:
         return False

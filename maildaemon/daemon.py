@@ -1,0 +1,267 @@
+"""`maildaemon run`: the long-running loop. IMAP IDLE (poll fallback), the duty tick, systemd.
+
+One thread, one loop; each turn blocks at most until the next thing to do (an IMAP event, the
+poll interval, the next minute tick, the watchdog) and never longer than the watchdog allows:
+    wait for mail (IDLE, or sleep) -> catch up (ingest) -> run_pending() -> WATCHDOG=1
+Correctness never depends on timing: the `schedule` package only says "tick about every minute";
+each tick asks the pure policy what is due at `now` and the outbox refuses duplicates, so a restart
+at any moment catches up what was due and sends nothing twice (schedule itself would neither
+persist nor catch up, and a raising job would starve the others, so every job is guarded).
+SIGTERM stops after the current step; SIGHUP re-reads the env file, the team file and the
+templates, keeping the old configuration if the new one is wrong. A signal wakes the loop at once
+(`signal.set_wakeup_fd`), so a stop never waits for an IDLE timeout.
+"""
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import random
+import select
+import signal
+import time
+from datetime import datetime
+from typing import Callable
+
+import schedule
+
+from maildaemon import duty, policy
+from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
+from maildaemon.ingest import ingest
+from maildaemon.notify import Notifier
+from maildaemon.render import TemplateProblem, check_templates, environment
+from maildaemon.source import SourceError
+from maildaemon.store import Store, StoreError
+
+log = logging.getLogger("maildaemon.daemon")
+IDLE_SLICE = 25 * 60          # re-issue IDLE well within RFC 2177's 29 minutes
+MAX_BACKOFF = 300
+
+
+class _Wake:
+    """A pipe the signal handlers write to, so `select` returns at once on SIGTERM/SIGHUP."""
+
+    def __init__(self):
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.r, False)
+        os.set_blocking(self.w, False)
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+
+class _OpenSession:
+    """An already connected IMAP session seen as a Source, so the daemon shares `ingest` with sync."""
+
+    def __init__(self, source, session):
+        self.id, self._source, self._session = source.id, source, session
+
+    def batches(self, position):
+        return self._source.catch_up(self._session, position)
+
+
+class Daemon:
+    def __init__(self, env_file: str | None, environ: dict[str, str],
+                 clock: Callable[[], datetime], notifier: Notifier | None = None):
+        self.env_file, self.environ, self.clock = env_file, environ, clock
+        self.notify = notifier or Notifier(environ)
+        self.stopping = False
+        self.reload_requested = False
+        self.session = None
+        self.catch_up_needed = True
+        self.retry_at = 0.0
+        self.backoff = 1.0
+        self.next_poll = 0.0
+        self.load()
+
+    # --- configuration ------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read and check everything; raises ConfigError (exit 2 at start, kept old on reload)."""
+        settings: Settings = load_settings(read_environment(self.env_file, self.environ))
+        require_source(settings)
+        team = load_team(settings.team_file)
+        try:
+            check_templates(environment(settings.templates_dir))
+        except TemplateProblem as e:
+            raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove it") from None
+        self.settings, self.team, self.store = settings, team, Store(settings.state_dir)
+        self.store.ensure()
+        if settings.imap:
+            from maildaemon.source.imap import ImapSource
+            self.source = ImapSource(settings.imap, attempts=1) if not settings.maildir else None
+        else:
+            self.source = None
+        if settings.maildir:
+            from maildaemon.source.maildir import MaildirSource
+            self.source = MaildirSource(settings.maildir)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.wake = _Wake()
+        signal.set_wakeup_fd(self.wake.w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        jobs = schedule.Scheduler()
+        jobs.every(60).seconds.do(self._guarded, self.tick)
+        self.read_stream()
+        self._guarded(self.tick)
+        self.notify.ready(self._status_line())
+        log.info("running: %s; %s", self.source.id if self.source else "no source", self._status_line())
+        try:
+            while not self.stopping:
+                if self.reload_requested:
+                    self._reload()
+                self.read_stream(wait=min(jobs.idle_seconds or 60, self.notify.max_wait))
+                jobs.run_pending()
+                self.notify.watchdog()
+        finally:
+            self.notify.send("STOPPING=1")
+            self._drop_session()
+            signal.set_wakeup_fd(-1)
+            log.info("stopped")
+        return 0
+
+    def tick(self) -> None:
+        """Decide, persist and send what is due now (reminders, announcement, handoff, retries)."""
+        now = self.clock()
+        mails = duty.plan(self.store, self.team, now, self.settings.templates_dir, "remind")
+        if policy.handoff_due(self.team, now):
+            mails += duty.plan(self.store, self.team, now, self.settings.templates_dir, "handoff")
+        new, counts = duty.commit(self.store, self.settings, mails, now)
+        for m in new:
+            log.info("queued %s", duty.describe(m))
+        self.notify.status(self._status_line())
+
+    def read_stream(self, wait: float = 0.0) -> None:
+        """Catch up with the stream, then wait up to `wait` seconds for more (or a signal)."""
+        if self.source is None:
+            self._sleep(wait)
+            return
+        if not hasattr(self.source, "connect"):                 # a local Maildir: poll it
+            if time.monotonic() >= self.next_poll:
+                self._guarded(self._ingest, self.source)
+                self.next_poll = time.monotonic() + self.settings.poll_seconds
+            self._sleep(min(wait, max(0.0, self.next_poll - time.monotonic())))
+            return
+        try:
+            self._imap_step(wait)
+        except SourceError as e:
+            self._failed(str(e))
+        except (OSError, EOFError, imaplib.IMAP4.error) as e:
+            self._failed(f"IMAP {self.settings.imap.host}:{self.settings.imap.port}: connection lost: "
+                         f"{type(e).__name__}: {e}")
+
+    def _imap_step(self, wait: float) -> None:
+        if self.session is None:
+            if time.monotonic() < self.retry_at:
+                self._sleep(min(wait, self.retry_at - time.monotonic()))
+                return
+            self.session = self.source.connect()
+            self.catch_up_needed = True
+            self.backoff = 1.0
+            log.info("connected to %s (%s)", self.source.id, "IDLE" if self.session.idle else
+                     f"no IDLE: polling every {self.settings.poll_seconds}s")
+        if self.catch_up_needed:
+            self._ingest(_OpenSession(self.source, self.session))
+            self.catch_up_needed = False
+            self.next_poll = time.monotonic() + self.settings.poll_seconds
+        if wait <= 0:
+            return
+        client = self.session.client
+        if not self.session.idle:
+            self._sleep(min(wait, max(0.0, self.next_poll - time.monotonic())))
+            if time.monotonic() >= self.next_poll and not self.stopping:
+                client.noop()
+                self.catch_up_needed = True
+            return
+        client.idle()
+        try:
+            ready, _, _ = select.select([client.socket(), self.wake.r], [], [], min(wait, IDLE_SLICE))
+            if self.wake.r in ready:
+                self.wake.drain()
+            responses = client.idle_check(timeout=0) if client.socket() in ready else []
+        finally:
+            client.idle_done()
+        if client.socket() in ready and not responses:
+            raise EOFError("the server closed the connection")
+        if any(r and r[0] == b"BYE" for r in responses):
+            raise EOFError("the server said BYE")
+        if not responses:
+            responses = client.noop()[1]                     # a dead peer shows up here, not in IDLE
+        # never rely on IDLE alone: also look every poll interval (a server may miss a notification)
+        if responses or time.monotonic() >= self.next_poll:
+            self.catch_up_needed = True
+
+    def _ingest(self, source) -> None:
+        counts = ingest(source, self.store, self.team, self.clock())
+        if counts.fetched:
+            log.info("stream: %s", counts.line())
+
+    # --- failures, signals, helpers -----------------------------------------------------
+
+    def _failed(self, message: str) -> None:
+        self._drop_session()
+        delay = min(MAX_BACKOFF, self.backoff) * random.uniform(0.8, 1.2)
+        self.backoff = min(MAX_BACKOFF, self.backoff * 2)
+        self.retry_at = time.monotonic() + delay
+        log.error("%s; reconnecting in %.0fs", message, delay)
+        try:
+            with self.store.transaction(wait=5) as txn:
+                txn.set_meta("last_error", {"at": self.clock().isoformat(timespec="seconds"), "message": message})
+                txn.commit()
+        except StoreError as e:
+            log.error("%s", e)
+        self.notify.status(f"stream unavailable: {message}")
+
+    def _drop_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def _guarded(self, job, *args) -> None:
+        """Run a job; log a failure in one line and carry on (one bad tick must not stop the rest)."""
+        try:
+            job(*args)
+        except (StoreError, SourceError, OSError) as e:
+            log.error("%s failed: %s", getattr(job, "__name__", "job"), e)
+        except Exception as e:
+            log.error("%s failed: %s: %s", getattr(job, "__name__", "job"), type(e).__name__, e)
+            log.debug("traceback", exc_info=True)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0 and not self.stopping:
+            ready, _, _ = select.select([self.wake.r], [], [], seconds)
+            if ready:
+                self.wake.drain()
+
+    def _reload(self) -> None:
+        self.reload_requested = False
+        self.notify.send("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        try:
+            self.load()
+            self._drop_session()
+            self.catch_up_needed = True
+            self.retry_at = 0.0
+            log.info("configuration reloaded")
+        except ConfigError as e:
+            log.error("reload refused, keeping the running configuration: %s", e)
+        self.notify.ready(self._status_line())
+
+    def _on_term(self, signum, frame) -> None:
+        self.stopping = True
+
+    def _on_hup(self, signum, frame) -> None:
+        self.reload_requested = True
+
+    def _status_line(self) -> str:
+        view = self.store.view()
+        meta = view.meta()
+        open_count = sum(1 for t in view.tickets() if t.status not in ("resolved", "closed"))
+        return f"{open_count} open tickets; last sync {meta.get('last_sync') or 'never'}"
