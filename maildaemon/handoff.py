@@ -36,11 +36,12 @@ def open_at(tickets: Sequence[Ticket], when: datetime) -> int:
 
 
 def closed_between(t: Ticket, start: datetime, end: datetime) -> bool:
-    return any(not h.late and "closed" in h.kinds and start <= _dt(h.at) <= end for h in t.history)
+    """Closed in [start, end): half-open, so an instant on a week boundary counts in one week."""
+    return any(not h.late and "closed" in h.kinds and start <= _dt(h.at) < end for h in t.history)
 
 
 def opened_between(t: Ticket, start: datetime, end: datetime) -> bool:
-    return bool(t.opened_at) and start <= _dt(t.opened_at) <= end
+    return bool(t.opened_at) and start <= _dt(t.opened_at) < end
 
 
 def signed(n: int) -> str:
@@ -54,7 +55,7 @@ def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[
     for i in range(WEEKS_SHOWN - 1, -1, -1):
         start_day = this - timedelta(weeks=i)
         start, end = business.duty_period(start_day, team)
-        end = min(end, now)
+        end = min(end, now + timedelta(microseconds=1))       # the current week: up to and with now
         rows.append({"week": start_day.isoformat(), "open": open_at(tickets, end),
                      "new": sum(opened_between(t, start, end) for t in tickets),
                      "closed": sum(closed_between(t, start, end) for t in tickets)})
@@ -73,6 +74,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     """The handoff of the duty week containing `now`, to the incoming person, Cc the team."""
     week = business.week_start(now, team)
     start, _ = business.duty_period(week, team)
+    until = now + timedelta(microseconds=1)
     today = business.local_date(now, team)
     outgoing, incoming = who_on(ledger, week), who_on(ledger, week + business.WEEK)
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
@@ -103,8 +105,8 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "next_week": _name(team, incoming.email) if incoming else "UNASSIGNED",
         "open_now": open_now, "open_delta": signed(open_now - open_before),
         "unassigned": [row(t, reason=r) for t in open_tickets if (r := waiting_for_triage(t, team))],
-        "opened": [row(t) for t in tickets if opened_between(t, start, now)],
-        "closed": [row(t) for t in tickets if closed_between(t, start, now) and t.status in DONE_STATUSES],
+        "opened": [row(t) for t in tickets if opened_between(t, start, until)],
+        "closed": [row(t) for t in tickets if closed_between(t, start, until) and t.status in DONE_STATUSES],
         "by_owner": dict(sorted(by_owner.items())),
         "past_deadline": [row(t) for t in open_tickets if t.next_action_deadline and _dt(t.next_action_deadline) <= now],
         "over_30_days": [row(t) for t in open_tickets if t.opened_at and now - _dt(t.opened_at) > timedelta(days=30)],

@@ -7,11 +7,20 @@ folds changes into a `Ticket`. The team file becomes a `Team` (see config.py).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 STATUSES = ("open", "waiting-on-user", "resolved", "closed")
 DONE_STATUSES = frozenset({"resolved", "closed"})
+
+_ADDRESS = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
+
+
+def valid_address(addr: str | None) -> bool:
+    """A plain address fit for an envelope and a header (no name, no list, no spaces)."""
+    return bool(addr) and bool(_ADDRESS.match(addr))
+
 
 # Change kinds, as history records them.
 CREATED, COMMENTED, ASSIGNED, STATUS, NEXT_ACTION, CLOSED, REOPENED = (

@@ -24,7 +24,7 @@ from typing import Sequence
 
 from maildaemon import business
 from maildaemon.config import DAYS
-from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
+from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
 from maildaemon.rotation import Assignment, announcement, who_on
 
 REPEATING = ("owner", "owner-away", "user", "close")
@@ -173,7 +173,9 @@ def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str |
                    duty=duty, tickets=(t.key,), in_reply_to=t.latest_message_id,
                    data={"ticket": row, "owner": _person(team, t.owner)})
     if t.status == "waiting-on-user" and t.status_since:
-        waited = business.business_days_between(business.local_date(_dt(t.status_since), team), day, team)
+        # the user's own reply restarts the wait even if the ticket system left the status as it was
+        since = max(x for x in (t.status_since, t.last_user_update_at) if x)
+        waited = business.business_days_between(business.local_date(_dt(since), team), day, team)
         row = _ticket_row(t, team, now, waiting_days=waited)
         if waited >= p.user_close_days:
             to = t.owner if t.owner and not _away(team, t.owner, day) else duty
@@ -181,7 +183,7 @@ def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str |
                 return Due(kind="close", period=day.isoformat(), to=(to,), duty=duty, tickets=(t.key,),
                            in_reply_to=t.latest_message_id,
                            data={"ticket": row, "owner": _person(team, t.owner) if t.owner else None})
-        elif waited >= p.user_wait_days and t.submitter:
+        elif waited >= p.user_wait_days and valid_address(t.submitter):
             return Due(kind="user", period=day.isoformat(), to=(t.submitter,), cc=(team.list_address,), duty=duty,
                        tickets=(t.key,), in_reply_to=t.latest_message_id, data={"ticket": row})
     return None

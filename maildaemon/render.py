@@ -7,8 +7,10 @@ pasted from ticket data), so a title with CR/LF cannot add a header or a recipie
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -17,11 +19,11 @@ from pathlib import Path
 from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError,
                     select_autoescape)
 
-from maildaemon.model import Due, Outgoing, Team
+from maildaemon.model import Due, Outgoing, Team, valid_address
 
 KINDS = ("unassigned", "owner", "owner-away", "user", "close", "announcement", "handoff")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_ADDRESS = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
+_MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")       # printable ASCII, no < or > inside
 
 
 class TemplateProblem(Exception):
@@ -60,18 +62,47 @@ def check_templates(env: Environment) -> None:
 
 
 def clean_header(text: str, limit: int = 200) -> str:
-    """One line, no control characters (CR/LF included), at most `limit` characters."""
-    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    """One line of plain text: no control characters (CR/LF included), at most `limit` characters.
+
+    RFC 2047 encoded words are decoded first (the header parser would decode them *after* our
+    check, so `=?utf-8?q?A=0D=0ABcc:...?=` in a title would become a line break) and any `=?` left
+    is broken up, so nothing in the value can be read as an encoded word again.
+    """
+    text = text or ""
+    for _ in range(3):
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except Exception:
+            break
+        if decoded == text:
+            break
+        text = decoded
+    text = " ".join(_CONTROL.sub(" ", text).replace("\u2028", " ").replace("\u2029", " ").split())
+    text = text.replace("=?", "=\u200b?")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def valid_address(addr: str | None) -> bool:
-    return bool(addr) and bool(_ADDRESS.match(addr))
+def safe_message_id(value: str | None) -> str | None:
+    """A Message-ID fit to copy into In-Reply-To: printable ASCII in angle brackets, no encoded words."""
+    if value and _MSGID.fullmatch(value) and "=?" not in value:
+        return value
+    return None
 
 
 def message_id(due: Due, team: Team) -> str:
-    """`<maildaemon.KIND.ABOUT.PERIOD@domain>`: derived from what the mail is about, nothing else."""
-    about = "-".join(due.tickets) if len(due.tickets) == 1 else ("team" if not due.tickets else "digest")
+    """`<maildaemon.KIND.ABOUT.PERIOD@domain>`: derived from what the mail is about, nothing else.
+
+    ABOUT is the ticket for one-ticket mails (a readable slug plus a hash of the exact key, so
+    `org/a.b#1` and `org/a-b#1` never collide), `digest` for the unassigned digest whatever it
+    lists (one per slot), `team` for the announcement and the handoff.
+    """
+    if due.kind == "unassigned":
+        about = "digest"
+    elif len(due.tickets) == 1:
+        key = due.tickets[0]
+        about = re.sub(r"[^A-Za-z0-9-]+", "-", key).strip("-") + "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
+    else:
+        about = "team"
     token = ".".join(re.sub(r"[^A-Za-z0-9-]+", "-", part).strip("-") for part in (due.kind, about, due.period))
     return f"<maildaemon.{token}@{team.from_address.rpartition('@')[2]}>"
 
@@ -97,9 +128,10 @@ def compose(env: Environment, due: Due, team: Team, now: datetime) -> Outgoing:
     msg["Date"] = format_datetime(now)
     mid = message_id(due, team)
     msg["Message-ID"] = mid
-    if due.in_reply_to and re.fullmatch(r"<[^<>\s]+>", due.in_reply_to):
-        msg["In-Reply-To"] = due.in_reply_to
-        msg["References"] = due.in_reply_to
+    thread = safe_message_id(due.in_reply_to)
+    if thread:
+        msg["In-Reply-To"] = thread
+        msg["References"] = thread
     msg["Auto-Submitted"] = "auto-generated"
     msg["Precedence"] = "bulk"
     msg["X-Auto-Response-Suppress"] = "All"
