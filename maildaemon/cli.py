@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     except SystemExit as e:           # --help, --version
         return int(e.code or 0)
     handler = None
+    root_level = logging.getLogger().level
+    maildaemon_level = log.level
     try:
         ctx = Context(args, environ, stdout, stderr)
         handler = _setup_logging(ctx.settings.log_level, stderr)
@@ -162,9 +164,11 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         log.error("unexpected %s: %s", type(e).__name__, e)
         log.debug("traceback", exc_info=True)
         return 1
-    finally:
+    finally:   # leave logging as we found it (tests and embedders call main() in-process)
         if handler:
             logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(root_level)
+        log.setLevel(maildaemon_level)
 
 
 def _setup_logging(level: str, stream) -> logging.Handler:
