@@ -193,14 +193,14 @@ def check(ctx) -> int:
         try:
             ctx.out(f"ok    imap: {s.imap.describe()} {probe(s.imap)}")
         except SourceError as e:
-            ctx.out(f"FAIL  imap: {e}")
+            ctx.out(f"FAIL  imap: {str(e).removeprefix('IMAP ')}")
             failed = True
     if s.smtp:
         from maildaemon.send import SendError, probe as smtp_probe
         try:
             ctx.out(f"ok    smtp: {s.smtp.describe()} {smtp_probe(s.smtp)}")
         except SendError as e:
-            ctx.out(f"FAIL  smtp: {e}")
+            ctx.out(f"FAIL  smtp: {str(e).removeprefix('SMTP ')}")
             failed = True
     else:
         ctx.out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {s.state_dir / 'outbox'}/")

@@ -168,3 +168,22 @@ def test_maildir_source_sync(cli):
     assert out.strip() == "fetched=0 applied=0 duplicate=0 quarantined=0 ignored=0"
     _, out, _ = cli("status", "--json", MAILDAEMON_MAILDIR=str(cli.root / "stream"))
     assert json.loads(out)["last_sync"] is not None
+
+
+def test_a_broken_template_override_stops_remind_with_the_template_and_line(cli):
+    overrides = cli.root / "templates"
+    overrides.mkdir()
+    (overrides / "owner.txt.j2").write_text("Hello {{ owner.name }},\n\n{% if %}\n")
+    code, out, err = cli("remind", "--dry-run", MAILDAEMON_TEMPLATES_DIR=str(overrides))
+    assert code == 2 and err.count("\n") == 1
+    assert "MAILDAEMON_TEMPLATES_DIR" in err and "owner.txt.j2 line 3" in err
+
+
+def test_remind_dry_run_prints_and_changes_nothing(cli):
+    cli("import", week(cli.root))
+    code, out, _ = cli("remind", "--dry-run", "--now", "2026-11-26T09:31")
+    assert code == 0 and "dry run: nothing sent or stored" in out
+    assert "would send owner" in out                      # rt:1234: Grace's, no team update for 2 business days
+    assert not (cli.root / "state" / "outbox").exists()
+    _, out2, _ = cli("remind", "--dry-run", "--now", "2026-11-26T09:31")
+    assert out2 == out
