@@ -31,15 +31,10 @@ class TemplateProblem(Exception):
 
 
 def bundled_templates() -> Path:
-    """The copy `pip install` put in the package, or `templates/` of a checkout."""
-    from importlib.resources import files
-    try:
-        installed = Path(str(files("maildaemon.templates")))
-        if installed.is_dir():
-            return installed
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The copy `pip install` put inside the package, or `templates/` of a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if installed.is_dir() else here.parent / "templates"
 
 
 def environment(overrides: Path | None = None) -> Environment:
