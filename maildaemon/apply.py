@@ -14,11 +14,11 @@ Idempotency by Message-ID is the caller's job (ingest checks it before calling `
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
 
 from maildaemon import people
-from maildaemon.model import (ASSIGNED, CLOSED, COMMENTED, CREATED, DONE_STATUSES, NEXT_ACTION, REOPENED,
+from maildaemon.model import (ASSIGNED, CLOSED, CREATED, DONE_STATUSES, NEXT_ACTION, REOPENED,
                               STATUS, Change, HistoryEntry, Team, Ticket)
+from maildaemon.model import iso as _iso
 
 APPLIED, LATE = "applied", "late"
 
@@ -166,8 +166,3 @@ def _merge_links(old: tuple[dict, ...], new: tuple[dict, ...]) -> tuple[dict, ..
             out.append(dict(link))
             seen.add(link.get("key"))
     return tuple(out)
-
-
-def _iso(d: datetime) -> str:
-    """UTC ISO 8601 so stored times compare as strings."""
-    return d.astimezone(timezone.utc).isoformat(timespec="seconds")

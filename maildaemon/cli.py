@@ -8,18 +8,16 @@ no traceback); 1 a runtime failure that was logged. This is the only module that
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildaemon import __version__
-from maildaemon.config import ConfigError, load_settings, load_team, read_environment, require_source
+from maildaemon.config import ConfigError, load_settings, load_team, read_environment
 from maildaemon.source import SourceError
 from maildaemon.store import Store, StoreError
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from maildaemon import outbox
 from maildaemon.apply import LATE, apply
 from maildaemon.model import RawMail, Team
+from maildaemon.model import iso as _iso
 from maildaemon.parse import Accepted, Ignored, Quarantined, classify, parsers_for, trust
 from maildaemon.quarantine import Quarantine
 from maildaemon.source import Source, SourceError
@@ -149,7 +150,3 @@ def _tally(txn: Transaction, counts: Counts, name: str) -> None:
     """Count for this run's output line and for the lifetime counters `status` reports."""
     setattr(counts, name, getattr(counts, name) + 1)
     txn.bump(name)
-
-
-def _iso(d: datetime) -> str:
-    return d.astimezone(timezone.utc).isoformat(timespec="seconds")

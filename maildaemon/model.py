@@ -9,12 +9,23 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 STATUSES = ("open", "waiting-on-user", "resolved", "closed")
 DONE_STATUSES = frozenset({"resolved", "closed"})
 
 _ADDRESS = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
+
+
+def iso(d: datetime) -> str:
+    """How times are stored: UTC ISO 8601 to the second, so they compare as strings."""
+    return d.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_iso(value: str) -> datetime:
+    """A stored time back as an aware datetime (UTC when the string has no offset)."""
+    d = datetime.fromisoformat(value)
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
 def valid_address(addr: str | None) -> bool:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from maildaemon.atomic import write_atomic
 from maildaemon.config import ServerSettings
 from maildaemon.model import Outgoing
+from maildaemon.model import iso as _iso
 from maildaemon.send import PermanentFailure, SendError, Session
 from maildaemon.store import Store, Transaction
 
@@ -122,7 +123,3 @@ def _close(session):
     if session is not None:
         session.close()
     return None
-
-
-def _iso(d: datetime) -> str:
-    return d.astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -19,12 +19,13 @@ and the outbox refuses the ones already sent. Rules (SPEC section 8):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Sequence
 
 from maildaemon import business
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
+from maildaemon.model import parse_iso as _dt
 from maildaemon.rotation import Assignment, announcement, who_on
 
 REPEATING = ("owner", "owner-away", "user", "close")
@@ -240,8 +241,3 @@ def _ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
             if t.next_action_deadline else None,
             "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             "age_days": max(0, (now - opened).days), **extra}
-
-
-def _dt(iso: str) -> datetime:
-    d = datetime.fromisoformat(iso)
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)

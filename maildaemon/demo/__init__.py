@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import mailbox
 import shutil
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
