@@ -132,16 +132,21 @@ def _clocks(t: Ticket, c: Change, team: Team) -> Ticket:
             changes["last_team_update_at"] = acted
         if t.first_team_update_at is None or acted < t.first_team_update_at:
             changes["first_team_update_at"] = acted
-    elif c.actor and _is_user(t, c):
+    elif c.actor and _is_user(t, c, team):
         if t.last_user_update_at is None or acted > t.last_user_update_at:
             changes["last_user_update_at"] = acted
     return dataclasses.replace(t, **changes) if changes else t
 
 
-def _is_user(t: Ticket, c: Change) -> bool:
+def _is_user(t: Ticket, c: Change, team: Team) -> bool:
+    """The submitter, a CC'd outsider, or (when the system names no submitter, as GitHub, Zammad
+    and Jira often do not) any outsider who is not the triage pseudo-user."""
     actor = (c.actor or "").lower()
     submitter = (c.submitter or t.submitter or "").lower()
-    if submitter and (actor == submitter or f"<{submitter}>" in actor):
+    if submitter:
+        if actor == submitter or f"<{submitter}>" in actor:
+            return True
+    elif actor and not people.is_triage_user(team, c.actor or ""):
         return True
     cc = {x.lower() for x in (c.cc if c.cc is not None else t.cc)}
     return actor in cc
@@ -159,10 +164,12 @@ def _fill_unknown(t: Ticket, c: Change) -> Ticket:
 
 
 def _merge_links(old: tuple[dict, ...], new: tuple[dict, ...]) -> tuple[dict, ...]:
-    seen = {x.get("key") for x in old}
-    out = list(old)
+    """Links by key, first seen first; a URL learnt later fills one that was missing."""
+    out = {x.get("key"): dict(x) for x in old}
     for link in new:
-        if link.get("key") not in seen:
-            out.append(dict(link))
-            seen.add(link.get("key"))
-    return tuple(out)
+        known = out.get(link.get("key"))
+        if known is None:
+            out[link.get("key")] = dict(link)
+        elif not known.get("url") and link.get("url"):
+            known["url"] = link["url"]
+    return tuple(out.values())

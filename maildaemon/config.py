@@ -19,6 +19,9 @@ from dotenv import dotenv_values
 from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# what a team-defined system (SPEC 7.6) may read from its mail
+CUSTOM_FIELDS = ("title", "status", "owner", "assignee", "assignees", "submitter", "next_action", "priority",
+                 "url", "cc", "actor", "summary")
 
 
 class ConfigError(Exception):
@@ -278,6 +281,9 @@ def _system(s: dict, i: int) -> SystemSpec:
     if not isinstance(fields, dict):
         raise ConfigError(f"systems.{name}.fields", "must be a table of field = regex", "e.g. fields = { status = '^Status:\\s*(?P<value>.+)$' }")
     for f, rx in fields.items():
+        if f not in CUSTOM_FIELDS:
+            raise ConfigError(f"systems.{name}.fields.{f}", "is not a field maildaemon knows",
+                              "use one of " + ", ".join(CUSTOM_FIELDS))
         _regex(rx, f"systems.{name}.fields.{f}", "value")
     status_map = s.get("status_map", {})
     if not isinstance(status_map, dict) or not all(v in ("open", "waiting-on-user", "resolved", "closed") for v in status_map.values()):

@@ -2,9 +2,10 @@
 
 `classify` is pure: bytes and the team in, a verdict out. The order of the checks is the policy:
 our own mail coming back, bounces and auto-replies are recorded and ignored (they must never
-change a ticket or count as an update); then the ticket system is detected (PARSERS in order:
-systems with their own headers first, subject-only formats last); then the sender must be trusted;
-only then is the mail parsed. Anything that fails becomes a quarantine reason, never an exception.
+change a ticket or count as an update); then the ticket system is detected (`parsers_for`, in
+order: systems with their own headers first, subject-only formats last); then the sender must be
+trusted; only then is the mail parsed, and the Jira and GitHub work items its text mentions are
+attached as links. Anything that fails becomes a quarantine reason, never an exception.
 """
 from __future__ import annotations
 
@@ -15,9 +16,15 @@ from dataclasses import dataclass
 from maildaemon.model import Change, RawMail, Team
 from maildaemon.parse import trust
 from maildaemon.parse.base import Parser, Unparseable
+from maildaemon.parse.custom import CustomParser
+from maildaemon.parse.ggus import GgusParser
+from maildaemon.parse.github import GithubParser
 from maildaemon.parse.goc import GocParser
+from maildaemon.parse.jira import JiraParser
+from maildaemon.parse.links import find_links
 from maildaemon.parse.mail import Mail, read_mail
 from maildaemon.parse.rt import RtParser
+from maildaemon.parse.zammad import ZammadParser
 
 OWN_MESSAGE_ID = re.compile(r"^<maildaemon\.", re.I)
 _OOO_SUBJECT = re.compile(
@@ -50,8 +57,15 @@ Verdict = Accepted | Ignored | Quarantined
 
 
 def parsers_for(team: Team) -> tuple[Parser, ...]:
-    """The parsers in precedence order: own headers first (RT), subject tokens last (GOC)."""
-    return (RtParser(), GocParser())
+    """The parsers in precedence order (docs/formats.md, "Detection and precedence").
+
+    Systems that mark their mail with their own headers first (RT, Jira, GitHub), then subject
+    hooks from the most specific to the loosest (Zammad's `[Ticket#n]`, old GGUS's
+    `GGUS-Ticket-ID: #n`, GOC's `ISSUE=n PROJ=p`), then the team's own systems, which also need
+    their sender: a team regex can never take another system's mail.
+    """
+    custom = tuple(CustomParser(spec, team.trusted_senders, team.list_address) for spec in team.systems)
+    return (RtParser(), JiraParser(), GithubParser(), ZammadParser(), GgusParser(), GocParser()) + custom
 
 
 def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None) -> Verdict:
@@ -79,6 +93,11 @@ def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None
         return Quarantined(f"parser error ({parser.system}): {type(e).__name__}: {e}", mail)
     if is_auto_reply_text(change.summary):
         change = dataclasses.replace(change, auto_reply=True)
+    repo = change.id.partition("#")[0] if change.system == "github" else None
+    links = find_links(f"{mail.clean_subject}\n{mail.text}", self_key=change.key, github_repo=repo)
+    if links:
+        known = {x.get("key") for x in change.links}
+        change = dataclasses.replace(change, links=change.links + tuple(x for x in links if x["key"] not in known))
     return Accepted(change, mail)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from maildaemon.model import Change
 from maildaemon.parse.mail import Mail
@@ -19,7 +19,7 @@ class Unparseable(Exception):
 
 
 class Parser(Protocol):
-    system: ClassVar[str]
+    system: str            # the key prefix: "goc", "rt"; a class constant, or per instance (custom)
 
     def recognises(self, mail: Mail) -> bool: ...
 

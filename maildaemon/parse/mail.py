@@ -162,8 +162,11 @@ class _TextExtractor(HTMLParser):
             self._break(2)
 
     def handle_data(self, data):
-        if not self._skip:
-            self.out.append(data.replace("\n", " "))
+        if self._skip:
+            return
+        if not data.strip() and (not self.out or self.out[-1].endswith("\n")):
+            return                     # indentation between block tags is not text
+        self.out.append(data.replace("\n", " "))
 
 
 def _decode(value) -> str:

@@ -1,7 +1,9 @@
 """Every `fixtures/<system>/<case>.eml` is parsed and compared with `<case>.json`.
 
 Adding a case is adding two files. The folder name is the system: its parser is the class in
-`maildaemon.parse.<system>` whose `system` is that name. The JSON lists only the `Change` fields
+`maildaemon.parse.<system>` whose `system` is that name. A folder with a `_system.toml` (a team
+file's `[[systems]]` table) holds a team-defined system instead: its parser is a `CustomParser`
+of that entry, and its changes carry the entry's name as `system`. The JSON lists only the `Change` fields
 the case asserts (datetimes as ISO 8601 strings with their offset, tuples and `kinds` as lists);
 a field named there must exist. Optional keys starting with `_`:
   `_list_names`: list names passed to `read_mail` (as the team's list address would be);
@@ -14,12 +16,15 @@ import dataclasses
 import importlib
 import json
 import re
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from maildaemon.config import team_from_dict
 from maildaemon.model import Change
+from maildaemon.parse.custom import CustomParser
 from maildaemon.parse.base import Unparseable
 from maildaemon.parse.mail import read_mail
 
@@ -30,6 +35,12 @@ FIELDS = {f.name for f in dataclasses.fields(Change)}
 
 
 def parser_for(system: str):
+    spec_file = FIXTURES / system / "_system.toml"
+    if spec_file.is_file():
+        team = team_from_dict({"team": {"name": "t", "timezone": "UTC", "from_address": "t@example.org",
+                                        "list_address": "software-support-stream@example.org"},
+                               **tomllib.loads(spec_file.read_text())})
+        return CustomParser(team.systems[0], list_address=team.list_address)
     module = importlib.import_module(f"maildaemon.parse.{system}")
     for value in vars(module).values():
         if isinstance(value, type) and getattr(value, "system", None) == system and hasattr(value, "parse"):
@@ -87,5 +98,5 @@ def test_fixture(eml: Path):
     got = {name: as_json(getattr(change, name)) for name in expected}
     want = {name: expected_value(name, value) for name, value in expected.items()}
     assert got == want
-    assert change.key == f"{change.system}:{change.id}" and change.system == system
+    assert change.key == f"{change.system}:{change.id}" and change.system == parser.system
     assert change.at.tzinfo is not None and re.fullmatch(r"<[^<>\s]+>", change.message_id)
