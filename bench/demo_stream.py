@@ -56,8 +56,18 @@ def demo_stream() -> list[bytes]:
                 transaction="Status changed from 'open' to 'stalled' by grace", actor="Grace Hopper",
                 actor_email="grace@example.org", owner="grace", requestor="carol@example.edu", status="stalled",
                 content="Which OS release is this? Please send the output of `yum repolist`.", n=10),
+        _github(45, "issues/45", at(24, 16, 5), "Jane User", "janeu",
+                "osg-client 24.1 segfaults in `voms-proxy-init` on EL9 hosts; EL8 is fine."),
         _out_of_office(),
         _forged(),
+        _github(45, "issue/45/issue_event/15023912345", at(25, 14, 30), "Grace Hopper", "ghopper",
+                "Assigned #45 to @ghopper."),
+        goc_mail(41250, "Data transfer slow from Fermilab", at(25, 15, 10),
+                 assignees=TRIAGE + ("Ada Lovelace", "Grace Hopper"), next_action="ENG Action", n=13,
+                 submitter="Dan Physicist <dan@example.edu>",
+                 entries=[(at(25, 15, 10), "Ada Lovelace", "Reproduced; the fix is tracked in SOFTWARE-6123 "
+                                                          "(https://jira.example.org/browse/SOFTWARE-6123)."),
+                          (at(24, 15, 20), "Dan Physicist", "Transfers from FNAL dropped to 2 MB/s since Monday.")]),
     ]
     mails.append(mails[5])                       # the list delivered Tuesday's update twice
     mails.append(goc_mail(41234, "Pilot jobs fail at Example site", at(27, 10, 0), status="Resolved",
@@ -70,6 +80,27 @@ def demo_stream() -> list[bytes]:
                          actor_email="alan@example.org", owner="alan", requestor="bob@example.edu", status="resolved",
                          subject_prefix="Resolved: ", n=16))
     return mails
+
+
+def _github(number: int, path: str, when: datetime, name: str, login: str, text: str) -> bytes:
+    """A GitHub notification for example-org/client: `issues/N` opens, a longer path is an event."""
+    m = EmailMessage()
+    m["From"] = f'"{name}" <notifications@github.com>'
+    m["To"] = "example-org/client <client@noreply.github.com>"
+    m["Cc"] = f"Software Support <{LIST}>"
+    m["Subject"] = ("" if path.startswith("issues/") else "Re: ") + \
+        f"[example-org/client] Client crashes on EL9 with OpenSSL 3 (Issue #{number})"
+    m["Date"] = format_datetime(when)
+    m["Message-ID"] = f"<example-org/client/{path}@github.com>"
+    if not path.startswith("issues/"):
+        m["In-Reply-To"] = m["References"] = f"<example-org/client/issues/{number}@github.com>"
+    m["X-GitHub-Sender"] = login
+    m["X-GitHub-Reason"] = "subscribed"
+    m["List-ID"] = "example-org/client <client.example-org.github.com>"
+    m["Precedence"] = "list"
+    m.set_content(f"{text}\n\n--\nReply to this email directly, view it on GitHub:\n"
+                  f"https://github.com/example-org/client/issues/{number}\n")
+    return m.as_bytes()
 
 
 def _out_of_office() -> bytes:

@@ -124,7 +124,7 @@ def test_handoff_reads_like_the_weekly_meeting_notes(duty_cli, smtp_server):
     text = m["message"].get_body(("plain",)).get_content().replace("\r\n", "\n")
     lines = text.splitlines()
     i = lines.index("This week: Grace Hopper")
-    assert lines[i + 1:i + 3] == ["Next week: Alan Turing", "3 (+3) open tickets"]
+    assert lines[i + 1:i + 3] == ["Next week: Alan Turing", "4 (+4) open tickets"]
     html = m["message"].get_body(("html",)).get_content()
     assert "<script" not in html and "background:#0969da" in html      # the bar chart, inline styles only
 

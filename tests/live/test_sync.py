@@ -24,7 +24,8 @@ def imap_cli(cli, dovecot):
                    MAILDAEMON_IMAP_USER=dovecot.user, MAILDAEMON_IMAP_PASSWORD=dovecot.password,
                    MAILDAEMON_IMAP_SECURITY="plain")
     cli.team_file.write_text(cli.team_file.read_text().replace(
-        '"*@rt.example.org"]', '"*@rt.example.org", "notifications@github.com"]'))
+        '"*@rt.example.org"]', '"*@rt.example.org", "notifications@github.com"]').replace(
+        'name = "Grace Hopper"', 'name = "Grace Hopper"\naliases = ["@ghopper"]'))
     return cli
 
 
@@ -39,13 +40,15 @@ def test_sync_reads_the_stream_once_and_tickets_show_the_state(imap_cli, dovecot
         dovecot.append(raw)
     code, out, err = imap_cli("sync")
     assert code == 0, err
-    assert out.strip() == "fetched=16 applied=13 duplicate=1 quarantined=1 ignored=1"
+    assert out.strip() == "fetched=19 applied=16 duplicate=1 quarantined=1 ignored=1"
     t = tickets(imap_cli, "--all")
-    assert set(t) == {"goc:41234", "goc:41240", "goc:41250", "rt:1234", "rt:1240"}
+    assert set(t) == {"goc:41234", "goc:41240", "goc:41250", "rt:1234", "rt:1240", "github:example-org/client#45"}
     assert t["goc:41234"]["status"] == "resolved" and t["goc:41234"]["owner"] == "ada@example.org"
     assert t["goc:41240"]["owner"] is None and t["goc:41240"]["submitter"] == "juergen@example.de"
     assert t["rt:1234"]["status"] == "waiting-on-user" and t["rt:1234"]["owner"] == "grace@example.org"
     assert t["goc:41250"]["warnings"] == ["several team members assigned"]
+    assert [x["key"] for x in t["goc:41250"]["links"]] == ["jira:SOFTWARE-6123"]
+    assert t["github:example-org/client#45"]["owner"] == "grace@example.org"      # @ghopper alias
     # nothing was marked read: the list mailbox is shared
     assert all(b"\\Seen" not in flags for flags in dovecot.flags().values())
     code, out, _ = imap_cli("sync")
@@ -59,8 +62,8 @@ def test_sync_reads_the_stream_once_and_tickets_show_the_state(imap_cli, dovecot
     rt = tickets(imap_cli)["rt:1234"]
     assert rt["status"] == "open" and rt["last_user_update_at"] == "2026-11-30T09:00:00-06:00"
     s = json.loads(imap_cli("status", "--json")[1])
-    assert (s["messages_seen"], s["quarantined"], s["open_tickets"], s["last_error"]) == (16, 1, 3, None)
-    assert s["positions"][f"imap://{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX"]["last_uid"] == 17
+    assert (s["messages_seen"], s["quarantined"], s["open_tickets"], s["last_error"]) == (19, 1, 4, None)
+    assert s["positions"][f"imap://{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX"]["last_uid"] == 20
 
 
 def test_uidvalidity_reset_rereads_the_folder_without_applying_twice(imap_cli, dovecot):
