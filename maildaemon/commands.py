@@ -252,7 +252,8 @@ def _send(ctx, what: str) -> int:
     from maildaemon.render import TemplateProblem
     team, now = ctx.team, ctx.now
     try:
-        mails = duty.plan(ctx.store, team, now, ctx.settings.templates_dir, what)
+        env = duty.templates(ctx.settings.templates_dir)
+        mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff")
     except TemplateProblem as e:
         raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove the override") from None
     if ctx.args.dry_run:

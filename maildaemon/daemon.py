@@ -29,7 +29,7 @@ from maildaemon import duty, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
-from maildaemon.render import TemplateProblem, check_templates, environment
+from maildaemon.render import TemplateProblem
 from maildaemon.source import SourceError
 from maildaemon.store import Store, StoreError
 
@@ -86,7 +86,7 @@ class Daemon:
         require_source(settings)
         team = load_team(settings.team_file)
         try:
-            check_templates(environment(settings.templates_dir))
+            self.templates = duty.templates(settings.templates_dir)
         except TemplateProblem as e:
             raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove it") from None
         self.settings, self.team, self.store = settings, team, Store(settings.state_dir)
@@ -131,9 +131,8 @@ class Daemon:
     def tick(self) -> None:
         """Decide, persist and send what is due now (reminders, announcement, handoff, retries)."""
         now = self.clock()
-        mails = duty.plan(self.store, self.team, now, self.settings.templates_dir, "remind")
-        if policy.handoff_due(self.team, now):
-            mails += duty.plan(self.store, self.team, now, self.settings.templates_dir, "handoff")
+        mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
+                          handoff=policy.handoff_due(self.team, now))
         new, counts = duty.commit(self.store, self.settings, mails, now)
         for m in new:
             log.info("queued %s", duty.describe(m))

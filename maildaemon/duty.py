@@ -16,24 +16,32 @@ from maildaemon import handoff as handoff_policy
 from maildaemon import outbox, policy, rotation
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
+from jinja2 import Environment
+
 from maildaemon.render import check_templates, compose, environment
 from maildaemon.store import Store
 
 log = logging.getLogger("maildaemon.duty")
 
 
-def plan(store: Store, team: Team, now: datetime, templates: Path | None, what: str = "remind") -> list[Outgoing]:
-    """The mails due at `now` that the outbox does not hold yet. `what`: remind | handoff."""
+def templates(overrides: Path | None) -> Environment:
+    """The Jinja environment, every template compiled once (raises TemplateProblem naming the file)."""
+    env = environment(overrides)
+    check_templates(env)
+    return env
+
+
+def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: bool = True,
+         handoff: bool = False) -> list[Outgoing]:
+    """The mails due at `now` that the outbox does not hold yet: the reminders (announcement
+    included) and/or the handoff of the week containing `now`. One read of the state."""
     view = store.view()
     tickets = view.tickets()
     ledger = rotation.from_docs(view.table("rotation"))
     known = view.records(outbox.TABLE)
-    if what == "handoff":
-        dues = [handoff_policy.handoff(tickets, ledger, team, now)]
-    else:
-        dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now)
-    env = environment(templates)
-    check_templates(env)
+    dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now) if reminders else []
+    if handoff:
+        dues.append(handoff_policy.handoff(tickets, ledger, team, now))
     mails = [compose(env, d, team, now) for d in dues]
     return [m for m in mails if m.message_id not in known]
 

@@ -82,6 +82,7 @@ def run_demo(ctx) -> int:
     mails = [m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox")))]
     ctx.out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
             f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
+    env = duty.templates(None)
     written = 0
     logging.getLogger("maildaemon").setLevel(logging.ERROR)     # the demo prints its own story
     days_seen = set()
@@ -96,7 +97,8 @@ def run_demo(ctx) -> int:
             ctx.out(f"{stamp}  stream: {counts.line()}")
         if not business.is_business_day(moment.date(), team) and what == "remind":
             continue
-        new, _ = duty.commit(store, settings, duty.plan(store, team, moment, None, what), moment)
+        due = duty.plan(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
+        new, _ = duty.commit(store, settings, due, moment)
         for m in new:
             written += 1
             name = f"{written:02d}-{(store.dir / 'outbox' / _file(m)).name}"
