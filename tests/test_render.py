@@ -304,7 +304,7 @@ def test_announcement_names_both_weeks_and_is_signed():
     msg = parse(out)
     text, html = parts(msg)
     assert msg["Subject"] == "This week's Software Team duty: Alan Turing"
-    assert text.startswith("Software Team duty\nThis week: Alan Turing\nNext week: Grace Hopper\n")
+    assert text.startswith("This week: Alan Turing\nNext week: Grace Hopper\n")
     assert "Thanksgiving Day" in text
     assert text.rstrip().endswith("-- \nAlan Turing\non duty for Software Team")
     assert out.recipients == (ADA, GRACE, ALAN, LINUS)

@@ -239,7 +239,7 @@ def test_announce_previews_this_week_and_next(cli, monkeypatch):
     code, out, _ = cli("rotation", "announce", "--now", "2026-11-24T09:00")
     assert code == 0
     lines = out.splitlines()
-    assert lines[:5] == ["Subject: This week's Software Team duty: Ada Lovelace", "", "Software Team duty",
+    assert lines[:4] == ["Subject: This week's Software Team duty: Ada Lovelace", "",
                          "This week: Ada Lovelace", "Next week: Alan Turing"]
     assert "  Away: Grace Hopper, 2026-11-30 to 2026-12-04." in lines
     assert lines[-3:] == ["-- ", "Ada Lovelace", "on duty for Software Team"]       # signed by the duty person
