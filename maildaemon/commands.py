@@ -9,9 +9,10 @@ import json
 import logging
 
 from maildaemon import outbox, views
-from maildaemon.config import ConfigError, require_source
+from maildaemon.config import require_source
 from maildaemon.ingest import ingest, retry_quarantine
 from maildaemon.quarantine import Quarantine
+from maildaemon.source import live_source
 from maildaemon.render import environment
 
 log = logging.getLogger("maildaemon")
@@ -32,7 +33,7 @@ def sync(ctx) -> int:
     from maildaemon.source import SourceError
     team = ctx.team
     require_source(ctx.settings)
-    source = _live_source(ctx.settings)
+    source = live_source(ctx.settings)
     try:
         counts = ingest(source, ctx.store, team, ctx.now)
     except SourceError as e:
@@ -40,14 +41,6 @@ def sync(ctx) -> int:
         return 1
     ctx.out(counts.line())
     return 0
-
-
-def _live_source(settings):
-    if settings.maildir:
-        from maildaemon.source.maildir import MaildirSource
-        return MaildirSource(settings.maildir)
-    from maildaemon.source.imap import ImapSource
-    return ImapSource(settings.imap)
 
 
 def import_(ctx) -> int:
@@ -123,7 +116,7 @@ def status(ctx) -> int:
     records = view.records(outbox.TABLE)
     data = {
         "state_dir": str(s.state_dir),
-        "source": _source_name(s),
+        "source": live_source(s).id if (s.maildir or s.imap) else "none configured",
         "last_sync": meta.get("last_sync"),
         "last_successful_sync": meta.get("last_sync"),
         "messages_seen": view.message_count(),
@@ -163,14 +156,6 @@ def status(ctx) -> int:
     ]
     ctx.out("\n".join(lines))
     return 0
-
-
-def _source_name(s) -> str:
-    if s.maildir:
-        return f"maildir:{s.maildir}"
-    if s.imap:
-        return f"imap://{s.imap.user}@{s.imap.host}:{s.imap.port}/{s.imap.folder}"
-    return "none configured"
 
 
 def check(ctx) -> int:
@@ -249,13 +234,9 @@ def handoff(ctx) -> int:
 def _send(ctx, what: str) -> int:
     """`remind` / `handoff`: print what is due; without --dry-run persist it and send it."""
     from maildaemon import duty
-    from maildaemon.render import TemplateProblem
     team, now = ctx.team, ctx.now
-    try:
-        env = duty.templates(ctx.settings.templates_dir)
-        mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff")
-    except TemplateProblem as e:
-        raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove the override") from None
+    env = duty.templates(ctx.settings.templates_dir)
+    mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff")
     if ctx.args.dry_run:
         for m in mails:
             ctx.out(f"would send {duty.describe(m)}\n")

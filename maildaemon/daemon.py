@@ -29,8 +29,7 @@ from maildaemon import duty, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
-from maildaemon.render import TemplateProblem
-from maildaemon.source import SourceError
+from maildaemon.source import SourceError, live_source
 from maildaemon.store import Store, StoreError
 
 log = logging.getLogger("maildaemon.daemon")
@@ -85,20 +84,10 @@ class Daemon:
         settings: Settings = load_settings(read_environment(self.env_file, self.environ))
         require_source(settings)
         team = load_team(settings.team_file)
-        try:
-            self.templates = duty.templates(settings.templates_dir)
-        except TemplateProblem as e:
-            raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove it") from None
+        self.templates = duty.templates(settings.templates_dir)
         self.settings, self.team, self.store = settings, team, Store(settings.state_dir)
         self.store.ensure()
-        if settings.imap:
-            from maildaemon.source.imap import ImapSource
-            self.source = ImapSource(settings.imap, attempts=1) if not settings.maildir else None
-        else:
-            self.source = None
-        if settings.maildir:
-            from maildaemon.source.maildir import MaildirSource
-            self.source = MaildirSource(settings.maildir)
+        self.source = live_source(settings, attempts=1)     # the loop does its own backoff
 
     # --- the loop -----------------------------------------------------------------------
 

@@ -18,16 +18,22 @@ from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
 
-from maildaemon.render import check_templates, compose, environment
+from maildaemon.config import ConfigError
+from maildaemon.render import TemplateProblem, check_templates, compose, environment
 from maildaemon.store import Store
 
 log = logging.getLogger("maildaemon.duty")
 
 
 def templates(overrides: Path | None) -> Environment:
-    """The Jinja environment, every template compiled once (raises TemplateProblem naming the file)."""
+    """The Jinja environment, every template compiled once; a broken one is a configuration error
+    naming the file and line (exit 2 for a command, start-up refused for the daemon)."""
     env = environment(overrides)
-    check_templates(env)
+    try:
+        check_templates(env)
+    except TemplateProblem as e:
+        raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"template {e}", "fix the template or remove the override") \
+            from None
     return env
 
 

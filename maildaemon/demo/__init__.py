@@ -38,16 +38,17 @@ class Delivered:
 
     id = "demo-stream"
 
-    def __init__(self, mails: list[bytes], until: datetime):
-        self.mails, self.until = mails, until
+    def __init__(self, mails: list[tuple[datetime | None, bytes]], until: datetime):
+        self.mails, self.until = mails, until           # (Date, bytes), dated once by the caller
 
     def batches(self, position):
         start = (position or {}).get("next", 0)
         end = start
-        while end < len(self.mails) and (read_mail(self.mails[end]).date or self.until) <= self.until:
+        while end < len(self.mails) and (self.mails[end][0] or self.until) <= self.until:
             end += 1
         if end > start:
-            yield [RawMail(m, f"demo:{i + 1}") for i, m in enumerate(self.mails[start:end], start)], {"next": end}
+            yield [RawMail(m, f"demo:{i + 1}") for i, (_, m) in enumerate(self.mails[start:end], start)], \
+                {"next": end}
 
 
 def moments(team, end: datetime) -> list[tuple[datetime, str]]:
@@ -79,7 +80,7 @@ def run_demo(ctx) -> int:
         docs, _ = rotation.apply([], parsed.assignments, "load", end)
         txn.replace_table("rotation", docs)
         txn.commit()
-    mails = [m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox")))]
+    mails = [(read_mail(raw).date, raw) for raw in (m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox"))))]
     ctx.out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
             f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
     env = duty.templates(None)

@@ -16,6 +16,15 @@ class SourceError(Exception):
     """The source could not be read (server down, login refused); the text is safe to log."""
 
 
+def live_source(settings, attempts: int = 3) -> "Source":
+    """The configured stream: the Maildir when `MAILDAEMON_MAILDIR` is set, else the IMAP folder."""
+    if settings.maildir:
+        from maildaemon.source.maildir import MaildirSource
+        return MaildirSource(settings.maildir)
+    from maildaemon.source.imap import ImapSource
+    return ImapSource(settings.imap, attempts=attempts)
+
+
 class Source(Protocol):
     id: str            # stable name under which the position is stored
 
