@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
 from dotenv import dotenv_values
 
 from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
@@ -22,6 +23,9 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # what a team-defined system (SPEC 7.6) may read from its mail
 CUSTOM_FIELDS = ("title", "status", "owner", "assignee", "assignees", "submitter", "next_action", "priority",
                  "url", "cc", "actor", "summary")
+
+
+DEFAULT_MAX_MAIL_BYTES = 10 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -58,6 +62,9 @@ class Settings:
     poll_seconds: int
     log_level: str
     now: str | None                # MAILDAEMON_NOW, resolved by the CLI
+    max_mail_bytes: int = DEFAULT_MAX_MAIL_BYTES      # a bigger mail is quarantined "too large" (SPEC 9)
+    quarantine_max_mb: int = 500                      # the quarantine's size cap, oldest removed first
+    quarantine_days: int = 90                         # entries older than this are removed
 
 
 def read_environment(env_file: str | None, environ: dict[str, str]) -> dict[str, str]:
@@ -103,6 +110,10 @@ def load_settings(env: dict[str, str]) -> Settings:
         poll_seconds=_int(get("MAILDAEMON_POLL_SECONDS", "60"), "MAILDAEMON_POLL_SECONDS", 1),
         log_level=level,
         now=get("MAILDAEMON_NOW"),
+        max_mail_bytes=_int(get("MAILDAEMON_MAX_MAIL_BYTES", str(DEFAULT_MAX_MAIL_BYTES)),
+                            "MAILDAEMON_MAX_MAIL_BYTES", 4096),
+        quarantine_max_mb=_int(get("MAILDAEMON_QUARANTINE_MAX_MB", "500"), "MAILDAEMON_QUARANTINE_MAX_MB", 1),
+        quarantine_days=_int(get("MAILDAEMON_QUARANTINE_DAYS", "90"), "MAILDAEMON_QUARANTINE_DAYS", 1),
     )
 
 
@@ -193,6 +204,14 @@ def team_from_dict(data: dict) -> Team:
     require_auth = t.get("require_authentication", False)
     if not isinstance(require_auth, bool):
         raise ConfigError("team.require_authentication", "must be true or false", "write true or false")
+    authserv_id = _str(t, "team.authserv_id")
+    if authserv_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", authserv_id):
+        raise ConfigError("team.authserv_id", f"{authserv_id!r} is not a server name",
+                          'write the receiving server\'s id as its Authentication-Results show it, e.g. "mx.example.org"')
+    if require_auth and not authserv_id:
+        raise ConfigError("team.authserv_id", "missing while require_authentication = true",
+                          'set authserv_id to the id your mail server writes first in Authentication-Results, '
+                          'e.g. "mx.example.org"')
 
     members = tuple(_member(m, i) for i, m in enumerate(_array(data, "members")))
     emails = [m.email for m in members]
@@ -206,7 +225,8 @@ def team_from_dict(data: dict) -> Team:
         name=name, timezone=tz, list_address=list_address, from_address=from_address,
         triage_user=_str(t, "team.triage_user") or "", triage_next_action=_str(t, "team.triage_next_action") or "",
         trusted_senders=tuple(s.lower() for s in trusted), holidays=holidays, duty_start=duty_start,
-        work_hours=work_hours, require_authentication=require_auth, policy=_policy(_table(data, "policy")),
+        work_hours=work_hours, require_authentication=require_auth,
+        authserv_id=authserv_id.lower() if authserv_id else None, policy=_policy(_table(data, "policy")),
         members=members, outages=outages, meetings=meetings, systems=systems,
     )
 
@@ -292,18 +312,33 @@ def _system(s: dict, i: int) -> SystemSpec:
     senders = s.get("trusted_senders", [])
     if not isinstance(senders, list) or not all(isinstance(x, str) and _sender_pattern_ok(x) for x in senders):
         raise ConfigError(f"systems.{name}.trusted_senders", "must be a list of addresses or '*@domain'", "fix the list")
+    headers = s.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) and re.fullmatch(r"[!-9;-~]+", v)
+                                                for v in headers.values()):
+        raise ConfigError(f"systems.{name}.headers", "must be a table of field = header name",
+                          'e.g. headers = { owner = "X-Bugzilla-Assigned-To" }')
+    for f in headers:
+        if f not in CUSTOM_FIELDS:
+            raise ConfigError(f"systems.{name}.headers.{f}", "is not a field maildaemon knows",
+                              "use one of " + ", ".join(CUSTOM_FIELDS))
+    body_until = s.get("body_until")
+    if body_until is not None:
+        _regex(body_until, f"systems.{name}.body_until", None)
     return SystemSpec(name=name, key=key, fields=tuple(fields.items()), status_map=tuple(status_map.items()),
-                      trusted_senders=tuple(x.lower() for x in senders))
+                      trusted_senders=tuple(x.lower() for x in senders), headers=tuple(headers.items()),
+                      body_until=body_until)
 
 
-def _regex(rx, setting: str, group: str) -> None:
+def _regex(rx, setting: str, group: str | None) -> None:
+    """Team regexes run with the `regex` module (under a time limit, parse/custom.py): compile them
+    with it, so what passes here is what runs."""
     if not isinstance(rx, str):
         raise ConfigError(setting, "must be a regex string", "quote it with single quotes in TOML")
     try:
-        compiled = re.compile(rx, re.M | re.I)
-    except re.error as e:
+        compiled = regex.compile(rx, regex.M | regex.I)
+    except (regex.error, ValueError, OverflowError) as e:
         raise ConfigError(setting, f"regex does not compile ({e})", "fix the regular expression") from None
-    if group not in compiled.groupindex:
+    if group is not None and group not in compiled.groupindex:
         raise ConfigError(setting, f"regex has no (?P<{group}>...) group", f"add a named group (?P<{group}>...)")
 
 

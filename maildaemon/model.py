@@ -47,6 +47,8 @@ class RawMail:
     """
     data: bytes
     origin: str
+    position: dict | None = None   # the source position just after this mail (a mid-batch commit)
+    oversize: int = 0              # > 0: the mail had this many bytes, over the limit; `data` is its header only
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,8 @@ class SystemSpec:
     fields: tuple[tuple[str, str], ...] = ()   # (field, regex with (?P<value>...)) on the body
     status_map: tuple[tuple[str, str], ...] = ()
     trusted_senders: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # (field, header name): the field's value from a header
+    body_until: str | None = None              # regex: fields are read only in the body before its first match
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,7 @@ class Team:
     duty_start: str = "mon"
     work_hours: tuple[time, time] = (time(9, 0), time(17, 0))
     require_authentication: bool = False
+    authserv_id: str | None = None  # the receiving server's id in Authentication-Results (SPEC 9)
     policy: Policy = field(default_factory=Policy)
     members: tuple[Member, ...] = ()
     outages: tuple[Outage, ...] = ()
