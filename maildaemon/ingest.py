@@ -10,11 +10,12 @@ the order of side effects that makes ingestion safe to kill at any moment —
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Callable
 
-from maildaemon import outbox
+from maildaemon import outbox, ownmail
 from maildaemon.apply import LATE, apply
 from maildaemon.model import RawMail, Team
 from maildaemon.model import iso as _iso
@@ -24,6 +25,8 @@ from maildaemon.source import Source, SourceError
 from maildaemon.store import Store, Transaction
 
 log = logging.getLogger("maildaemon.ingest")
+COMMIT_SECONDS = 2.0          # a batch slower than this (hostile mail) is committed part by part
+CLAIMED = ("applied", "late")  # outcomes that own a Message-ID
 
 
 @dataclass
@@ -55,16 +58,22 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
     q = Quarantine(store.dir)
     parsers = parsers_for(team)
     with store.transaction() as txn:
+        key = ownmail.load_key(store.dir)
         try:
             for mails, position in source.batches(txn.position(source.id)):
-                release = [_one(txn, q, raw, team, parsers, stamp, counts) for raw in mails]
+                release: list[str] = []
+                last_commit = time.monotonic()
+                for raw in mails:
+                    release.append(_one(txn, q, raw, team, parsers, stamp, counts, key))
+                    if progress:
+                        progress(1)
+                    if raw.position is not None and time.monotonic() - last_commit >= COMMIT_SECONDS:
+                        txn.set_position(source.id, raw.position)      # a slow batch: keep what is done
+                        _commit(txn, q, release)
+                        last_commit = time.monotonic()
                 if position is not None:
                     txn.set_position(source.id, position)
-                txn.commit()
-                for entry_id in filter(None, release):
-                    q.release(entry_id)
-                if progress:
-                    progress(len(mails))
+                _commit(txn, q, release)
         except SourceError as e:
             txn.set_meta("last_error", {"at": stamp, "message": str(e)})
             txn.commit()
@@ -79,6 +88,14 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
     return counts
 
 
+def _commit(txn: Transaction, q: Quarantine, release: list) -> None:
+    """Commit the batch so far, then drop the quarantine entries its mails replaced."""
+    txn.commit()
+    for entry_id in filter(None, release):
+        q.release(entry_id)
+    release.clear()
+
+
 def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, int]:
     """Classify every quarantined mail again (after a configuration fix).
 
@@ -91,12 +108,13 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
     parsers = parsers_for(team)
     released = []
     with store.transaction() as txn:
+        key = ownmail.load_key(store.dir)
         for entry in q.list():
             got = q.get(entry.id)
             if got is None:
                 continue
             released.append(_one(txn, q, RawMail(got[1], entry.origin), team, parsers, stamp, counts,
-                                 retrying=True))
+                                 key, retrying=True))
         txn.commit()
     for entry_id in filter(None, released):
         q.release(entry_id)
@@ -104,46 +122,62 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
 
 
 def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, stamp: str,
-         counts: Counts, retrying: bool = False) -> str | None:
-    """Process one mail inside the open batch. Returns a quarantine entry to release after commit."""
+         counts: Counts, key: bytes | None, retrying: bool = False) -> str | None:
+    """Process one mail inside the open batch. Returns a quarantine entry to release after commit.
+
+    Only an applied notification claims its Message-ID (SPEC 9): a mail that was ignored or
+    quarantined under an id never stops a later mail with that id from being applied.
+    """
     if not retrying:
         _tally(txn, counts, "fetched")
-    verdict = classify(raw, team, parsers)
+    verdict = classify(raw, team, parsers, own_key=key)
     mail = verdict.mail
     prior = txn.seen(mail.message_id)
-    if prior is not None and prior != "quarantined":       # applied, late or ignored before
+    if prior in CLAIMED:
         if retrying:
             return q.entry_id(raw.data)                     # handled meanwhile: nothing left to do
         _tally(txn, counts, "duplicate")
         return None
-    if prior == "quarantined" and isinstance(verdict, Quarantined) and not retrying:
-        _tally(txn, counts, "duplicate")                    # already waiting in the quarantine
+    if isinstance(verdict, Quarantined) and ownmail.looks_ours(mail.message_id):
+        rec = txn.records(outbox.TABLE).get(mail.message_id)
+        if rec is not None and rec.get("state") in ("sent", "written"):
+            verdict = Ignored("own mail", mail)             # sent before keyed ids: nothing to confirm
+    if not retrying and prior is not None and prior == _outcome(verdict):
+        _tally(txn, counts, "duplicate")                    # the same mail again (a re-scan)
         return None
     if isinstance(verdict, Accepted):
         c = verdict.change
-        ticket, outcome = apply(txn.ticket(c.key), c, team, origin=raw.origin)
-        txn.put_ticket(ticket)
-        txn.record_message(mail.message_id, outcome, ticket=c.key, origin=raw.origin, at=stamp)
-        _tally(txn, counts, "applied")
-        if outcome == LATE:
-            _tally(txn, counts, "late")
-        log.debug("applied %s %s from %s%s", c.key, "/".join(sorted(c.kinds)) or "update",
-                 mail.message_id, " (late)" if outcome == LATE else "")
-    elif isinstance(verdict, Ignored):
+        try:
+            ticket, outcome = apply(txn.ticket(c.key), c, team, origin=raw.origin)
+        except Exception as e:  # noqa: BLE001 - a bug applying one mail must not stop the stream
+            verdict = Quarantined(f"apply error ({c.key}): {type(e).__name__}: {e}"[:300], mail)
+        else:
+            txn.put_ticket(ticket)
+            txn.record_message(mail.message_id, outcome, ticket=c.key, origin=raw.origin, at=stamp)
+            _tally(txn, counts, "applied")
+            if outcome == LATE:
+                _tally(txn, counts, "late")
+            log.debug("applied %s %s from %s%s", c.key, "/".join(sorted(c.kinds)) or "update",
+                      mail.message_id, " (late)" if outcome == LATE else "")
+    if isinstance(verdict, Ignored):
         if verdict.reason == "own mail" and outbox.confirm(txn, mail.message_id, datetime.fromisoformat(stamp)):
             log.info("outbox: %s came back through the list: delivered", mail.message_id)
         txn.record_message(mail.message_id, "ignored", reason=verdict.reason, origin=raw.origin, at=stamp)
         _tally(txn, counts, "ignored")
         log.debug("ignored %s: %s", mail.message_id, verdict.reason)
-    else:
+    elif isinstance(verdict, Quarantined):
         entry = q.put(raw.data, verdict.reason, mail.message_id, mail.subject,
-                      trust.sender(mail, team.list_address), raw.origin, stamp)
+                      trust.sender(mail, team.list_address) or mail.from_addr, raw.origin, stamp)
         txn.record_message(mail.message_id, "quarantined", quarantine=entry.id, reason=verdict.reason,
                            origin=raw.origin, at=stamp)
         _tally(txn, counts, "quarantined")
         log.warning("quarantined %s (%s): %s", entry.id, mail.message_id, verdict.reason)
         return None
     return q.entry_id(raw.data) if prior == "quarantined" or retrying else None
+
+
+def _outcome(verdict) -> str:
+    return "quarantined" if isinstance(verdict, Quarantined) else "ignored" if isinstance(verdict, Ignored) else ""
 
 
 def _tally(txn: Transaction, counts: Counts, name: str) -> None:

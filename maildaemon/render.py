@@ -7,6 +7,7 @@ pasted from ticket data), so a title with CR/LF cannot add a header or a recipie
 """
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import re
 from datetime import datetime
@@ -19,8 +20,12 @@ from pathlib import Path
 from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError,
                     select_autoescape)
 
+from maildaemon import ownmail
 from maildaemon.model import Due, Outgoing, Team, valid_address
 
+# headers are generated unfolded up to RFC 5322's 998: a folded Message-ID breaks threading in some
+# readers (the parts were already encoded with 76-character lines by set_content)
+_UNFOLDED = email.policy.default.clone(max_line_length=998)
 KINDS = ("unassigned", "owner", "owner-away", "user", "close", "announcement", "handoff")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")       # printable ASCII, no < or > inside
@@ -84,25 +89,29 @@ def safe_message_id(value: str | None) -> str | None:
     return None
 
 
-def message_id(due: Due, team: Team) -> str:
-    """`<maildaemon.KIND.ABOUT.PERIOD@domain>`: derived from what the mail is about, nothing else.
+def message_id(due: Due, team: Team, key: bytes = b"") -> str:
+    """`<maildaemon.KIND.ABOUT.PERIOD.TOKEN@domain>`: derived from what the mail is about and the
+    installation's key, nothing else (ownmail.py: only we can make TOKEN, so only our own mail
+    coming back through the list is recognised as ours).
 
-    ABOUT is the ticket for one-ticket mails (a readable slug plus a hash of the exact key, so
-    `org/a.b#1` and `org/a-b#1` never collide), `digest` for the unassigned digest whatever it
-    lists (one per slot), `team` for the announcement and the handoff.
+    ABOUT is the ticket for one-ticket mails (a readable slug of at most 60 characters plus a hash
+    of the exact key, so `org/a.b#1` and `org/a-b#1` never collide and a 300-digit id stays short),
+    `digest` for the unassigned digest whatever it lists (one per slot), `team` for the
+    announcement and the handoff.
     """
     if due.kind == "unassigned":
         about = "digest"
     elif len(due.tickets) == 1:
-        key = due.tickets[0]
-        about = re.sub(r"[^A-Za-z0-9-]+", "-", key).strip("-") + "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
+        key_ = due.tickets[0]
+        slug = re.sub(r"[^A-Za-z0-9-]+", "-", key_).strip("-")[:60]
+        about = slug + "-" + hashlib.sha1(key_.encode()).hexdigest()[:8]
     else:
         about = "team"
-    token = ".".join(re.sub(r"[^A-Za-z0-9-]+", "-", part).strip("-") for part in (due.kind, about, due.period))
-    return f"<maildaemon.{token}@{team.from_address.rpartition('@')[2]}>"
+    body = ".".join(re.sub(r"[^A-Za-z0-9-]+", "-", part).strip("-")[:80] for part in (due.kind, about, due.period))
+    return ownmail.message_id(body, team.from_address.rpartition("@")[2], key)
 
 
-def compose(env: Environment, due: Due, team: Team, now: datetime) -> Outgoing:
+def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = b"") -> Outgoing:
     duty = team.member(due.duty)
     signer = duty.name if duty else team.name
     context = dict(due.data, team=team, duty=duty, signer=signer, signature=(duty.signature if duty else None),
@@ -121,7 +130,7 @@ def compose(env: Environment, due: Due, team: Team, now: datetime) -> Outgoing:
         msg["Cc"] = ", ".join(cc)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
-    mid = message_id(due, team)
+    mid = message_id(due, team, key)
     msg["Message-ID"] = mid
     thread = safe_message_id(due.in_reply_to)
     if thread:
@@ -135,4 +144,5 @@ def compose(env: Environment, due: Due, team: Team, now: datetime) -> Outgoing:
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return Outgoing(message_id=mid, kind=due.kind, period=due.period, tickets=due.tickets,
-                    sender=team.from_address, recipients=to + cc, subject=subject, raw=msg.as_bytes())
+                    sender=team.from_address, recipients=to + cc, subject=subject,
+                    raw=msg.as_bytes(policy=_UNFOLDED))

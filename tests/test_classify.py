@@ -6,6 +6,7 @@ import pytest
 
 from bench.corpus import CST, goc_mail, rt_mail
 from maildaemon.config import team_from_dict
+from maildaemon import ownmail
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, Ignored, Quarantined, classify
 from maildaemon.parse.mail import read_mail
@@ -17,6 +18,8 @@ TEAM_DICT = {
     "members": [{"name": "Ada Lovelace", "email": "ada@example.org"}],
 }
 TEAM = team_from_dict(TEAM_DICT)
+AUTH_TEAM = team_from_dict({**TEAM_DICT, "team": {**TEAM_DICT["team"], "require_authentication": True,
+                                                  "authserv_id": "mx.example.org"}})
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=CST)
 
 
@@ -74,7 +77,7 @@ def test_list_rewritten_from_uses_x_original_from_then_reply_to():
     (None, False),
 ])
 def test_require_authentication(results, ok):
-    team = team_from_dict({**TEAM_DICT, "team": {**TEAM_DICT["team"], "require_authentication": True}})
+    team = AUTH_TEAM
     raw = goc_mail(1, "Title", AT)
     if results:
         raw = b"Authentication-Results: " + results.encode() + b"\n" + raw
@@ -85,8 +88,11 @@ def test_require_authentication(results, ok):
 
 
 def test_own_mail_bounces_and_auto_replies_are_ignored_not_quarantined():
-    own = plain(From="triage@example.org", Subject="Reminder", Message_ID="<maildaemon.owner.goc-1.2026-11-23@example.org>")
-    assert verdict(own) == Ignored("own mail", verdict(own).mail)
+    key = b"k" * 64
+    mid = ownmail.message_id("owner.goc-1.2026-11-23", "example.org", key)
+    own = plain(From="triage@example.org", Subject="Reminder", Message_ID=mid)
+    v = classify(RawMail(own, "t"), TEAM, own_key=key)
+    assert v == Ignored("own mail", v.mail)
     ooo = plain(From="jane@example.edu", Subject="Out of Office: Re: your ticket", Message_ID="<o@x>")
     assert isinstance(verdict(ooo), Ignored) and verdict(ooo).reason == "auto-reply"
     auto = plain(From="jane@example.edu", Subject="Re: anything", Auto_Submitted="auto-replied")
@@ -129,3 +135,112 @@ def test_mail_without_message_id_gets_a_stable_identity():
     raw = plain(From="a@b", Subject="x")
     assert read_mail(raw).message_id == read_mail(raw).message_id
     assert read_mail(raw).message_id.endswith("@maildaemon.invalid>")
+
+
+# --- SPEC 9: trust, exactly ------------------------------------------------------------------
+
+GOC_FROM = b'From: "GOC Ticket" <ticket@example.org>'
+
+
+@pytest.mark.parametrize("from_", [
+    b"From: =?utf-8?q?ticket=40example=2Eorg?= <mallory@attacker.test>",   # decoded name is not the address
+    b"From: ticket@example.org <evil@attacker.test>",                       # unquoted: ambiguous
+    b"From: ticket@example.org, evil@attacker.test",                        # two addresses
+    b'From: "ticket@example.org" <evil@attacker.test>',
+    b"From: ticket@example.org (evil@attacker.test)",                       # another address in a comment
+    b'From: "Ticket <ticket@example.org>" <evil@attacker.test>',
+    b"From: ticket@example.org@attacker.test",
+    b"From: g: ticket@example.org;",                                        # a group
+    b"From: <ticket@example.org>\nFrom: <evil@attacker.test>",              # two From headers
+    b"From: " + b"x" * 5000 + b" <ticket@example.org>",                     # absurdly long
+])
+def test_a_from_that_is_not_exactly_one_trusted_address_is_untrusted(from_):
+    raw = goc_mail(1, "Title", AT).replace(GOC_FROM, from_)
+    v = verdict(raw)
+    assert isinstance(v, Quarantined) and v.reason.startswith("untrusted"), v
+
+
+def test_the_real_address_decides_not_the_display_name():
+    raw = goc_mail(1, "Title", AT).replace(GOC_FROM, b"From: =?utf-8?q?Ticket_System?= <ticket@example.org>")
+    assert isinstance(verdict(raw), Accepted)
+    raw = goc_mail(1, "Title", AT).replace(GOC_FROM, b"From: ticket@example.org (GOC Ticket)")
+    assert isinstance(verdict(raw), Accepted)
+
+
+def test_x_original_from_counts_only_when_from_is_the_list():
+    raw = goc_mail(1, "Title", AT).replace(
+        GOC_FROM, b"From: Mallory <mallory@attacker.test>\nX-Original-From: ticket@example.org")
+    v = verdict(raw)
+    assert isinstance(v, Quarantined) and "mallory@attacker.test" in v.reason
+
+
+def test_require_authentication_needs_authserv_id():
+    from maildaemon.config import ConfigError
+    with pytest.raises(ConfigError, match="team.authserv_id"):
+        team_from_dict({**TEAM_DICT, "team": {**TEAM_DICT["team"], "require_authentication": True}})
+
+
+@pytest.mark.parametrize("headers,ok", [
+    # another server's results (or a sender's forgery under another id) do not count
+    ([b"Authentication-Results: mx.attacker.test; dkim=pass header.d=example.org"], False),
+    # Outlook writes its id after the first clause; clauses count wherever they stand
+    ([b"Authentication-Results: spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=attacker.test; mx.example.org; "
+      b"dkim=fail header.d=example.org"], False),
+    ([b"Authentication-Results: spf=fail (x) smtp.mailfrom=attacker.test; mx.example.org; "
+      b"dkim=pass header.d=example.org"], True),
+    # below our server's Received line: a header someone wrote before it reached us
+    ([b"Authentication-Results: mx.example.org; dkim=fail header.d=example.org",
+      b"Received: from relay by mx.example.org; Mon, 23 Nov 2026 09:00:00 -0600",
+      b"Authentication-Results: mx.example.org; dkim=pass header.d=example.org"], False),
+    # two filters of our server, one block: both count
+    ([b"Authentication-Results: mx.example.org; spf=none smtp.mailfrom=example.org",
+      b"Authentication-Results: MX.example.org; dkim=pass (ok) header.d=example.org",
+      b"Received: from relay by mx.example.org; Mon, 23 Nov 2026 09:00:00 -0600"], True),
+])
+def test_only_our_servers_topmost_authentication_results_count(headers, ok):
+    raw = b"\n".join(headers) + b"\n" + goc_mail(1, "Title", AT)
+    v = verdict(raw, AUTH_TEAM)
+    assert isinstance(v, Accepted) is ok, v
+
+
+def test_a_list_that_rewrote_from_vouches_with_its_own_domain():
+    raw = (b"Authentication-Results: mx.example.org; dkim=pass header.d=example.org\n"
+           + goc_mail(1, "Title", AT).replace(
+               GOC_FROM, b"From: software-support-stream@example.org\nX-Original-From: ticket@example.org"))
+    assert isinstance(verdict(raw, AUTH_TEAM), Accepted)
+
+
+def test_a_message_id_with_our_prefix_but_no_valid_token_is_an_ordinary_mail():
+    key = b"k" * 64
+    mid = ownmail.message_id("announcement.team.week-2026-11-23", "example.org", key)
+    token = mid.partition("@")[0].rpartition(".")[2]
+    forged = mid.replace(token, "0" * len(token))
+    for m in (forged, "<maildaemon.announcement.team.week-2026-11-23@example.org>"):
+        v = classify(RawMail(plain(From="x@attacker.test", Subject="hi", Message_ID=m), "t"), TEAM, own_key=key)
+        assert isinstance(v, Quarantined), v
+    assert not ownmail.is_ours(mid, b"other" * 10)
+
+
+def _nested(depth: int) -> bytes:
+    s = b"From: x@y.org\nSubject: deep\nMessage-ID: <deep@x>\nContent-Type: multipart/mixed; boundary=b0\n\n"
+    for i in range(depth):
+        s += b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1)
+    return s + b"--b%d\nContent-Type: text/plain\n\nhi\n" % depth
+
+
+def test_a_mail_that_breaks_the_mime_parser_is_quarantined_with_the_reason():
+    v = verdict(_nested(1000))
+    assert isinstance(v, Quarantined) and v.reason.startswith("unreadable") and v.mail.message_id == "<deep@x>"
+
+
+def test_an_oversize_mail_is_quarantined_too_large():
+    v = classify(RawMail(b"From: ticket@example.org\nSubject: big\nMessage-ID: <big@x>\n", "t", oversize=11 << 20), TEAM)
+    assert isinstance(v, Quarantined) and v.reason == "too large" and v.mail.message_id == "<big@x>"
+
+
+def test_a_cpu_budget_turns_a_runaway_into_a_quarantine(monkeypatch):
+    import re as re_
+    from maildaemon.parse.goc import GocParser
+    monkeypatch.setattr(GocParser, "recognises", lambda self, mail: bool(re_.match(r"(a+)+$", "a" * 40 + "!")))
+    v = classify(RawMail(goc_mail(1, "Title", AT), "t"), TEAM, cpu_seconds=0.3)
+    assert isinstance(v, Quarantined) and v.reason.startswith("time limit"), v

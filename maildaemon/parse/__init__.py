@@ -13,20 +13,26 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from maildaemon import ownmail
+from maildaemon.limits import CLASSIFY_CPU_SECONDS, OutOfTime, cpu_limit
 from maildaemon.model import Change, RawMail, Team
 from maildaemon.parse import trust
 from maildaemon.parse.base import Parser, Unparseable
+try:  # TEMP until parse/base.py defines it
+    from maildaemon.parse.base import RegexTimeout
+except ImportError:  # pragma: no cover
+    class RegexTimeout(Unparseable):
+        pass
 from maildaemon.parse.custom import CustomParser
 from maildaemon.parse.ggus import GgusParser
 from maildaemon.parse.github import GithubParser
 from maildaemon.parse.goc import GocParser
 from maildaemon.parse.jira import JiraParser
 from maildaemon.parse.links import find_links
-from maildaemon.parse.mail import Mail, read_mail
+from maildaemon.parse.mail import Mail, header_view, read_mail
 from maildaemon.parse.rt import RtParser
 from maildaemon.parse.zammad import ZammadParser
 
-OWN_MESSAGE_ID = re.compile(r"^<maildaemon\.", re.I)
 _OOO_SUBJECT = re.compile(
     r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoresponse|abwesenheitsnotiz|absence)\b", re.I)
 _BOUNCE_FROM = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
@@ -68,9 +74,34 @@ def parsers_for(team: Team) -> tuple[Parser, ...]:
     return (RtParser(), JiraParser(), GithubParser(), ZammadParser(), GgusParser(), GocParser()) + custom
 
 
-def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None) -> Verdict:
-    mail = read_mail(raw.data, list_names=(team.list_address.partition("@")[0],))
-    if OWN_MESSAGE_ID.match(mail.message_id):
+def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None,
+             own_key: bytes | None = None, cpu_seconds: float = CLASSIFY_CPU_SECONDS) -> Verdict:
+    """The verdict on one mail. Never raises and never runs long, whatever the bytes hold.
+
+    Any failure (an exception of any kind, a recursion limit, `cpu_seconds` of CPU used up) is a
+    quarantine with the reason: one mail must never stop the stream (SPEC 9). `own_key` is the
+    installation's key: only a Message-ID signed with it is our own mail coming back.
+    """
+    if raw.oversize:
+        return Quarantined("too large", header_view(raw.data))
+    mail = None
+    try:
+        with cpu_limit(cpu_seconds):
+            mail = read_mail(raw.data, list_names=(team.list_address.partition("@")[0],))
+            return _classify(mail, team, parsers, own_key)
+    except OutOfTime:
+        return Quarantined(f"time limit: classifying took more than {cpu_seconds:g} s of CPU",
+                           mail or header_view(raw.data))
+    except RegexTimeout as e:
+        return Quarantined(str(e), mail or header_view(raw.data))
+    except RecursionError:
+        return Quarantined("unreadable: nested too deeply", mail or header_view(raw.data))
+    except Exception as e:  # noqa: BLE001 - whatever a mail does to a library, the stream goes on
+        return Quarantined(_one_line(f"unreadable: {type(e).__name__}: {e}"), mail or header_view(raw.data))
+
+
+def _classify(mail: Mail, team: Team, parsers: tuple[Parser, ...] | None, own_key: bytes | None) -> Verdict:
+    if ownmail.is_ours(mail.message_id, own_key):
         return Ignored("own mail", mail)
     if _is_bounce(mail):
         return Ignored("bounce", mail)
@@ -82,15 +113,19 @@ def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None
             return Ignored("auto-reply", mail)
         return Quarantined("unknown format: not a notification of a known ticket system", mail)
     senders = team.trusted_senders + tuple(getattr(parser, "trusted_senders", ()))
-    reason = trust.check(mail, team.list_address, senders, team.require_authentication)
+    reason = trust.check(mail, team.list_address, senders, team.require_authentication, team.authserv_id)
     if reason:
         return Quarantined(reason, mail)
     try:
         change = parser.parse(mail)
+    except RegexTimeout:
+        raise
     except Unparseable as e:
-        return Quarantined(f"unparseable ({parser.system}): {e}", mail)
+        return Quarantined(_one_line(f"unparseable ({parser.system}): {e}"), mail)
+    except (OutOfTime, RecursionError):
+        raise
     except Exception as e:  # a parser bug must not stop the stream; the mail waits in quarantine
-        return Quarantined(f"parser error ({parser.system}): {type(e).__name__}: {e}", mail)
+        return Quarantined(_one_line(f"parser error ({parser.system}): {type(e).__name__}: {e}"), mail)
     if is_auto_reply_text(change.summary):
         change = dataclasses.replace(change, auto_reply=True)
     repo = change.id.partition("#")[0] if change.system == "github" else None
@@ -101,14 +136,22 @@ def classify(raw: RawMail, team: Team, parsers: tuple[Parser, ...] | None = None
     return Accepted(change, mail)
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def is_auto_reply_text(summary: str) -> bool:
     """An update whose text opens like an out-of-office (also after RT's "Correspondence added…: ")."""
     return any(_OOO_TEXT.match(part) for part in (summary or "", (summary or "").partition(": ")[2]))
 
 
 def _safe_recognises(parser: Parser, mail: Mail) -> bool:
+    """A recogniser that fails says no, except for a time limit, which is the mail's verdict."""
     try:
         return bool(parser.recognises(mail))
+    except (RegexTimeout, OutOfTime, RecursionError):
+        raise
     except Exception:
         return False
 

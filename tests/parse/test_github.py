@@ -107,7 +107,7 @@ def test_release_is_unparseable():
 TEAM = team_from_dict({
     "team": {"name": "T", "timezone": "UTC", "list_address": "software-support-stream@example.org",
              "from_address": "t@example.org", "trusted_senders": ["notifications@github.com"],
-             "require_authentication": True},
+             "require_authentication": True, "authserv_id": "mx1.example.org"},
     "members": [{"name": "Ada Lovelace", "email": "ada@example.org", "aliases": ["@alovelace"]},
                 {"name": "Grace Hopper", "email": "grace@example.org", "aliases": ["@ghopper"]}],
 })
