@@ -13,6 +13,7 @@ are its business days. The reminders reuse these, so they take dates and a Team,
 """
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -78,42 +79,69 @@ def weekdays(start: date) -> tuple[date, ...]:
 
 
 def is_business_day(d: date, team: Team) -> bool:
-    return d.weekday() < 5 and holiday_name(d, team) is None
+    return d.weekday() < 5 and not (team.holidays and d.toordinal() in _weekday_holidays(team.holidays, d.year)[1])
 
 
 def holiday_name(d: date, team: Team) -> str | None:
     """The public holiday's name on `d` for the team's country, or None (also with no country)."""
-    calendar = _holidays(team.holidays) if team.holidays else None
+    calendar = _calendar(team.holidays, d.year) if team.holidays else None
     return calendar.get(d) if calendar is not None else None
 
 
 def holidays_in(start: date, end: date, team: Team) -> list[tuple[date, str]]:
     """Public holidays on weekdays from `start` to `end` inclusive (weekend holidays cost nothing)."""
-    out, d = [], start
-    while d <= end:
-        name = holiday_name(d, team) if d.weekday() < 5 else None
-        if name:
-            out.append((d, name))
-        d += timedelta(days=1)
+    if not team.holidays or end < start:
+        return []
+    out = []
+    for year in range(start.year, end.year + 1):
+        for ordinal in _weekday_holidays(team.holidays, year)[0]:
+            d = date.fromordinal(ordinal)
+            if start <= d <= end:
+                out.append((d, holiday_name(d, team)))
     return out
 
 
 def business_days_between(start: date, end: date, team: Team) -> int:
-    """Business days in (start, end]: how many business days have passed from `start` to `end`."""
-    n, d = 0, start + timedelta(days=1)
-    while d <= end:
-        n += is_business_day(d, team)
-        d += timedelta(days=1)
-    return n
+    """Business days in (start, end]: how many business days have passed from `start` to `end`.
+
+    Closed form: weekdays by arithmetic on ordinals, minus the weekday holidays in the range
+    (a bisect in a per-year sorted list). The day-by-day walk it replaces did 2.4 million steps
+    and 3.8 million holiday look-ups for one `remind` at 50,000 messages (issue 14's profile)."""
+    if end <= start:
+        return 0
+    return _weekdays_upto(end.toordinal()) - _weekdays_upto(start.toordinal()) - \
+        _holidays_between(start.toordinal(), end.toordinal(), team)
 
 
 def add_business_days(start: date, n: int, team: Team) -> date:
     """The n-th business day after `start` (n >= 0; n == 0 is `start` itself)."""
     d = start
     while n > 0:
+        if n > 10:                     # jump whole weeks, then correct for holidays in the jump
+            jump = start_jump = d + timedelta(days=7 * ((n - 5) // 5))
+            n -= business_days_between(d, start_jump, team)
+            d = jump
+            continue
         d += timedelta(days=1)
         n -= is_business_day(d, team)
     return d
+
+
+def _weekdays_upto(ordinal: int) -> int:
+    """Mon-Fri days among ordinals 1..ordinal (ordinal 1, 0001-01-01, is a Monday)."""
+    weeks, rest = divmod(ordinal, 7)
+    return 5 * weeks + min(rest, 5)
+
+
+def _holidays_between(lo: int, hi: int, team: Team) -> int:
+    """Weekday holidays with ordinal in (lo, hi]."""
+    if not team.holidays:
+        return 0
+    n = 0
+    for year in range(date.fromordinal(lo).year, date.fromordinal(hi).year + 1):
+        days = _weekday_holidays(team.holidays, year)[0]
+        n += bisect.bisect_right(days, hi) - bisect.bisect_right(days, lo)
+    return n
 
 
 def start_of_day(d: date, team: Team) -> datetime:
@@ -131,15 +159,22 @@ def duty_period(start: date, team: Team) -> tuple[datetime, datetime]:
 def check_holidays(team: Team) -> None:
     """Raise ConfigError now if `team.holidays` names a country the holidays package lacks."""
     if team.holidays:
-        _holidays(team.holidays)
+        _calendar(team.holidays, 2026)
 
 
-@lru_cache(maxsize=16)
-def _holidays(code: str):
-    """One holidays calendar per code, expanding its years lazily as dates are looked up."""
+@lru_cache(maxsize=256)
+def _calendar(code: str, year: int):
+    """One year of a country's holidays (the package's calendars expand per year anyway)."""
     country, _, subdiv = code.strip().upper().partition("-")
     try:
-        return holidays_lib.country_holidays(country, subdiv=subdiv or None)
+        return holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year)
     except NotImplementedError as e:
         raise ConfigError("team.holidays", f"{code!r} is not supported by the holidays package ({e})",
                           'use a supported ISO 3166 code such as "US", "US-CA" or "DE", or leave it out') from None
+
+
+@lru_cache(maxsize=256)
+def _weekday_holidays(code: str, year: int) -> tuple[tuple[int, ...], frozenset[int]]:
+    """The ordinals of a year's holidays that fall on weekdays: sorted, and as a set."""
+    days = sorted(d.toordinal() for d in _calendar(code, year) if d.weekday() < 5 and d.year == year)
+    return tuple(days), frozenset(days)

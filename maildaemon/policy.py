@@ -54,22 +54,29 @@ def current_slot(now: datetime, team: Team) -> Slot | None:
 
 
 def business_hours_between(start: datetime, end: datetime, team: Team) -> float:
-    """Working hours (team.work_hours on business days, local time) between two instants."""
+    """Working hours (team.work_hours on business days, local time) between two instants.
+
+    Closed form: the partial first and last days, plus whole work days for the business days
+    strictly between them (business.business_days_between), not a walk over every day."""
     if end <= start:
         return 0.0
     tz = business.zone(team)
     work_from, work_to = team.work_hours
-    total = 0.0
-    day = business.local_date(start, team)
+
+    def part(day, lo: datetime, hi: datetime) -> float:
+        if not business.is_business_day(day, team):
+            return 0.0
+        lo = max(lo, datetime.combine(day, work_from, tzinfo=tz))
+        hi = min(hi, datetime.combine(day, work_to, tzinfo=tz))
+        return max(0.0, (hi - lo).total_seconds() / 3600)
+
+    first = business.local_date(start, team)
     last = business.local_date(end, team)
-    while day <= last:
-        if business.is_business_day(day, team):
-            lo = max(start, datetime.combine(day, work_from, tzinfo=tz))
-            hi = min(end, datetime.combine(day, work_to, tzinfo=tz))
-            if hi > lo:
-                total += (hi - lo).total_seconds() / 3600
-        day += timedelta(days=1)
-    return total
+    if first == last:
+        return part(first, start, end)
+    whole = (datetime.combine(first, work_to) - datetime.combine(first, work_from)).total_seconds() / 3600
+    between = business.business_days_between(first, last - timedelta(days=1), team)
+    return part(first, start, end) + between * whole + part(last, start, end)
 
 
 def last_sent(sent: Sequence[dict]) -> dict[tuple[str, str], str]:

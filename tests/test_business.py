@@ -120,3 +120,48 @@ def test_first_week_start_on_or_after():
     t = team()
     assert business.first_week_start_on_or_after(date(2026, 11, 23), t) == date(2026, 11, 23)
     assert business.first_week_start_on_or_after(date(2026, 11, 24), t) == date(2026, 11, 30)
+
+
+# --- closed forms agree with walking the calendar day by day --------------------------------
+
+def _walk_days(start, end, team):
+    n, d = 0, start + timedelta(days=1)
+    while d <= end:
+        n += business.is_business_day(d, team)
+        d += timedelta(days=1)
+    return n
+
+
+def _walk_hours(start, end, team):
+    tz, (a, b) = business.zone(team), team.work_hours
+    total, day = 0.0, business.local_date(start, team)
+    while day <= business.local_date(end, team):
+        if business.is_business_day(day, team):
+            lo = max(start, datetime.combine(day, a, tzinfo=tz))
+            hi = min(end, datetime.combine(day, b, tzinfo=tz))
+            total += max(0.0, (hi - lo).total_seconds() / 3600)
+        day += timedelta(days=1)
+    return total
+
+
+@pytest.mark.parametrize("holidays", [None, "US", "DE"])
+def test_closed_form_business_time_matches_the_calendar_walk(holidays):
+    import random
+    from maildaemon.policy import business_hours_between
+    team = globals()["team"](**({"holidays": holidays} if holidays else {}))
+    rnd = random.Random(holidays or "none")
+    tz = business.zone(team)
+    for _ in range(400):
+        s = date(2025, 1, 1) + timedelta(days=rnd.randrange(900))
+        e = s + timedelta(days=rnd.randrange(-5, 400))
+        assert business.business_days_between(s, e, team) == _walk_days(s, e, team), (s, e)
+        n = rnd.randrange(0, 120)
+        walked = s
+        for _ in range(n):
+            walked += timedelta(days=1)
+            while not business.is_business_day(walked, team):
+                walked += timedelta(days=1)
+        assert business.add_business_days(s, n, team) == walked, (s, n)
+        a = datetime.combine(s, datetime.min.time(), tzinfo=tz) + timedelta(minutes=rnd.randrange(60 * 24))
+        b = a + timedelta(minutes=rnd.randrange(0, 60 * 24 * 40))
+        assert business_hours_between(a, b, team) == pytest.approx(_walk_hours(a, b, team)), (a, b)
