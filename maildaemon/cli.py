@@ -2,8 +2,13 @@
 
 `main(argv, environ, stdout, stderr) -> int` takes its streams so tests drive it in-process.
 Exit status: 0 success; 2 bad configuration or usage (one line naming the setting and the fix,
-no traceback); 1 a runtime failure that was logged. This is the only module that reads the clock
-(`--now` / `MAILDAEMON_NOW` / the system time) and passes `now` down.
+no traceback); 1 a runtime failure that was logged, in one line (an OSError as the file and the
+reason; a failure to write the state folder is also kept for `status`, `Store.record_error`);
+141 (128 + SIGPIPE, what a shell reports for a program killed by SIGPIPE) when whoever reads the
+output stopped reading, as in `maildaemon rotation show | head -1`: nothing is printed then.
+This is the only module that reads the clock (`--now` / `MAILDAEMON_NOW` / the system time) and
+passes `now` down. Every log line goes through `terminal.safe`: a subject in a message cannot
+drive the terminal or forge a second log line.
 """
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from maildaemon import __version__
+from maildaemon.atomic import StateIOError, describe
 from maildaemon.config import ConfigError, load_settings, load_team, read_environment
 from maildaemon.source import SourceError
 from maildaemon.store import Store, StoreError
+from maildaemon.terminal import safe
+
+EXIT_PIPE = 141         # 128 + SIGPIPE: the reader of our output went away
 
 log = logging.getLogger("maildaemon")
 
@@ -93,7 +102,10 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.settings.state_dir)
+        """The state folder, checked at first use: one that other users may write is refused (exit 2)."""
+        store = Store.from_settings(self.settings)
+        store.check()
+        return store
 
     @cached_property
     def now(self) -> datetime:
@@ -139,21 +151,33 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     except SystemExit as e:           # --help, --version
         return int(e.code or 0)
     handler = None
+    ctx = None
     root_level = logging.getLogger().level
     maildaemon_level = log.level
     try:
         ctx = Context(args, environ, stdout, stderr)
         handler = _setup_logging(ctx.settings.log_level, stderr)
         from maildaemon import commands
-        return commands.run(ctx)
+        code = commands.run(ctx)
+        stdout.flush()            # inside the try: a reader gone away is handled here, not at exit
+        return code
     except ConfigError as e:
-        stderr.write(f"maildaemon: {e}\n")
+        stderr.write(f"maildaemon: {safe(e)}\n")
         return 2
     except UsageError as e:
         stderr.write(f"{e}\n")
         return 2
     except (StoreError, SourceError) as e:
         log.error("%s", e)
+        return 1
+    except BrokenPipeError:
+        _quiet_stdout(stdout)
+        return EXIT_PIPE
+    except OSError as e:          # the disk is full, a file is unreadable...: one line, no traceback
+        line = describe(e)
+        log.error("%s", line)
+        if isinstance(e, StateIOError) and ctx is not None:
+            _record(ctx, line)
         return 1
     except KeyboardInterrupt:
         log.error("interrupted")
@@ -169,6 +193,29 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         log.setLevel(maildaemon_level)
 
 
+def _record(ctx: Context, line: str) -> None:
+    """Keep a failure to write the state folder where `status` shows it (best effort)."""
+    try:
+        now = ctx.now
+    except Exception:
+        now = datetime.now(timezone.utc)
+    try:
+        Store.from_settings(ctx.settings).record_error(line, now)
+    except Exception:
+        pass
+
+
+def _quiet_stdout(stdout) -> None:
+    """The reader closed the pipe: send what is still buffered to /dev/null, so that flushing at
+    exit does not print "Exception ignored ... BrokenPipeError" after us."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def _setup_logging(level: str, stream) -> logging.Handler:
     """One line per record; journald gets its priority prefix instead of a timestamp."""
     journald = _under_journald(stream)
@@ -176,14 +223,22 @@ def _setup_logging(level: str, stream) -> logging.Handler:
     if journald:
         handler.setFormatter(_JournalFormatter("%(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("maildaemon: %(levelname)s %(message)s"))
+        handler.setFormatter(_SafeFormatter("maildaemon: %(levelname)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(getattr(logging, level))
     return handler
 
 
-class _JournalFormatter(logging.Formatter):
+class _SafeFormatter(logging.Formatter):
+    """One record, one line: control characters in the message (a subject, say) are made visible."""
+
+    def formatMessage(self, record):
+        record.message = safe(record.message)
+        return super().formatMessage(record)
+
+
+class _JournalFormatter(_SafeFormatter):
     PRIORITY = {"CRITICAL": 2, "ERROR": 3, "WARNING": 4, "INFO": 6, "DEBUG": 7}
 
     def format(self, record):

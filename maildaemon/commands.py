@@ -1,19 +1,21 @@
 """One function per subcommand: wire the stages together for that command and print the result.
 
 Each returns its exit status. Configuration errors propagate as `ConfigError` (exit 2, handled by
-cli.main); runtime failures are logged and return 1.
+cli.main); runtime failures are logged and return 1. Text that may come from mail (titles, names,
+subjects, senders, reasons, quarantined mail) is printed through `terminal.safe`, JSON through
+`terminal.dumps`: nothing a mail holds can drive the user's terminal.
 """
 from __future__ import annotations
 
-import json
 import logging
+from zoneinfo import ZoneInfo
 
 from maildaemon import outbox, views
-from maildaemon.config import require_source
+from maildaemon.config import ConfigError, require_source
 from maildaemon.ingest import ingest, retry_quarantine
-from maildaemon.quarantine import Quarantine
 from maildaemon.source import live_source
 from maildaemon.render import environment
+from maildaemon.terminal import dumps, safe
 
 log = logging.getLogger("maildaemon")
 
@@ -75,7 +77,7 @@ def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
     chosen = views.select(ctx.store.view().tickets(), ctx.args.all, ctx.args.owner)
     if ctx.args.json:
-        ctx.out(json.dumps([views.ticket_json(t, team, now) for t in chosen], indent=2, ensure_ascii=False))
+        ctx.out(dumps([views.ticket_json(t, team, now) for t in chosen], indent=2))
     else:
         ctx.stdout.write(views.tickets_table(chosen, team))
     return 0
@@ -96,10 +98,10 @@ def ticket(ctx) -> int:
     tz = views.ZoneInfo(team.timezone)
     history = [dict(h.__dict__, at=views.local(h.at, tz)) for h in t.history]
     if ctx.args.json:
-        ctx.out(json.dumps(dict(data, history=history), indent=2, ensure_ascii=False))
+        ctx.out(dumps(dict(data, history=history), indent=2))
     else:
-        ctx.stdout.write(environment(ctx.settings.templates_dir).get_template("ticket.txt.j2")
-                         .render(t=data, history=history))
+        ctx.stdout.write(safe(environment(ctx.settings.templates_dir).get_template("ticket.txt.j2")
+                              .render(t=data, history=history), multiline=True))
     return 0
 
 
@@ -111,14 +113,20 @@ def status(ctx) -> int:
     counters = meta.get("counters", {})
     all_tickets = view.tickets()
     open_count = sum(1 for t in all_tickets if t.status not in views.DONE_STATUSES)
-    q = Quarantine(s.state_dir).count()
+    quarantine = ctx.store.quarantine()
+    q, q_bytes = quarantine.usage()
+    q_max_mb = quarantine.max_bytes // (1024 * 1024)
+    tz = ZoneInfo(team.timezone)
+    last_error = ctx.store.last_error(meta)
+    if last_error:
+        last_error = dict(last_error, at=_local(last_error["at"], tz))
     outbox_dir = s.state_dir / "outbox"
     records = view.records(outbox.TABLE)
     data = {
         "state_dir": str(s.state_dir),
         "source": live_source(s).id if (s.maildir or s.imap) else "none configured",
-        "last_sync": meta.get("last_sync"),
-        "last_successful_sync": meta.get("last_sync"),
+        "last_sync": _local(meta.get("last_sync"), tz),
+        "last_successful_sync": _local(meta.get("last_sync"), tz),
         "messages_seen": view.message_count(),
         "uids_seen": counters.get("fetched", 0),
         "fetched": counters.get("fetched", 0),
@@ -128,6 +136,9 @@ def status(ctx) -> int:
         "ignored": counters.get("ignored", 0),
         "quarantined": q,
         "quarantine_count": q,
+        "quarantine_bytes": q_bytes,
+        "quarantine_max_mb": q_max_mb,
+        "quarantine_days": quarantine.max_days,
         "open_tickets": open_count,
         "tickets_open": open_count,
         "tickets_total": len(all_tickets),
@@ -135,26 +146,28 @@ def status(ctx) -> int:
         "outbox": dict(outbox.summary(records), mode="smtp" if s.smtp else "files",
                        failures=[{"id": r["id"], "kind": r["kind"], "error": r["last_error"]}
                                  for r in records.values() if r["state"] == "failed"]),
-        "last_error": meta.get("last_error"),
+        "last_error": last_error,
         "team": team.name,
     }
     if ctx.args.json:
-        ctx.out(json.dumps(data, indent=2, ensure_ascii=False))
+        ctx.out(dumps(data, indent=2))
         return 0
     err = data["last_error"]
+    entries = f"{q} entr{'y' if q == 1 else 'ies'}"
     lines = [
         f"source:          {data['source']}",
         f"last sync:       {data['last_sync'] or 'never'}",
         f"messages seen:   {data['messages_seen']} (applied {data['applied']}, duplicates {data['duplicates']}, "
         f"ignored {data['ignored']})",
         f"open tickets:    {open_count} of {len(all_tickets)}",
-        f"quarantine:      {q}" + (" (see `maildaemon quarantine list`)" if q else ""),
+        f"quarantine:      {entries}, {q_bytes / 1024 / 1024:.1f} MB of {q_max_mb} MB, kept {quarantine.max_days} days"
+        + (" (see `maildaemon quarantine list`)" if q else ""),
         "outbox:          " + ("SMTP " + s.smtp.describe() if s.smtp else f"no SMTP configured: mail is written to {outbox_dir}/")
         + f"; queued {data['outbox']['queued']}, failed {data['outbox']['failed']}, "
         f"sent {data['outbox']['sent']}, written {data['outbox']['written']}",
         f"last error:      {err['at'] + ' ' + err['message'] if err else 'none'}",
     ]
-    ctx.out("\n".join(lines))
+    ctx.out("\n".join(safe(line) for line in lines))
     return 0
 
 
@@ -192,28 +205,52 @@ def check(ctx) -> int:
     return 1 if failed else 0
 
 
+def _team_zone(ctx) -> ZoneInfo | None:
+    """The team's time zone for showing times; None (times as stored) if the team file is broken,
+    so the quarantine can still be looked at while the configuration is being fixed."""
+    try:
+        return ZoneInfo(ctx.team.timezone)
+    except ConfigError:
+        return None
+
+
+def _local(iso: str | None, tz: ZoneInfo | None) -> str | None:
+    if not iso or tz is None:
+        return iso
+    try:
+        return views.local(iso, tz)
+    except (TypeError, ValueError):
+        return iso
+
+
 def quarantine_list(ctx) -> int:
-    entries = Quarantine(ctx.settings.state_dir).list()
+    entries = ctx.store.quarantine().list()
     if getattr(ctx.args, "json", False):
-        ctx.out(json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False))
+        ctx.out(dumps([e.to_json() for e in entries], indent=2))
         return 0
     if not entries:
         ctx.out("quarantine is empty")
         return 0
+    tz = _team_zone(ctx)
     for e in entries:
-        ctx.out(f"{e.id}  {e.quarantined_at}  {e.sender or '-'}  {e.subject[:60]!r}\n    {e.reason}")
+        subject = safe(e.subject)
+        subject = subject if len(subject) <= 60 else subject[:59] + "…"
+        ctx.out(f"{e.id}  {_local(e.quarantined_at, tz)}  {safe(e.sender) or '-'}  {subject!r}\n"
+                f"    {safe(e.reason)}")
     return 0
 
 
 def quarantine_show(ctx) -> int:
-    got = Quarantine(ctx.settings.state_dir).get(ctx.args.id)
+    got = ctx.store.quarantine().get(ctx.args.id)
     if got is None:
         log.error("no quarantined mail %s (see `maildaemon quarantine list`)", ctx.args.id)
         return 1
     e, raw = got
-    ctx.out(f"id:          {e.id}\nreason:      {e.reason}\nmessage-id:  {e.message_id}\nsender:      {e.sender}\n"
-            f"origin:      {e.origin}\nquarantined: {e.quarantined_at}\n")
-    ctx.out(raw.decode("utf-8", "replace"))
+    fields = [("id", e.id), ("reason", e.reason), ("subject", e.subject), ("message-id", e.message_id),
+              ("sender", e.sender), ("origin", e.origin), ("quarantined", _local(e.quarantined_at, _team_zone(ctx)))]
+    fields += [(k, v if isinstance(v, str) else dumps(v)) for k, v in sorted(e.extra.items())]
+    ctx.out("".join(f"{k + ':':<13}{safe(v)}\n" for k, v in fields) + "\n")
+    ctx.out(safe(raw.decode("utf-8", "replace"), multiline=True))
     return 0
 
 
@@ -239,14 +276,14 @@ def _send(ctx, what: str) -> int:
     mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff")
     if ctx.args.dry_run:
         for m in mails:
-            ctx.out(f"would send {duty.describe(m)}\n")
-            ctx.out("    " + duty.text_part(m).rstrip().replace("\n", "\n    ") + "\n")
+            ctx.out(f"would send {safe(duty.describe(m))}\n")
+            ctx.out("    " + safe(duty.text_part(m).rstrip(), multiline=True).replace("\n", "\n    ") + "\n")
         ctx.out(f"{len(mails)} mail(s) due; dry run: nothing sent or stored")
         return 0
     new, counts = duty.commit(ctx.store, ctx.settings, mails, now)
     where = "sent" if ctx.settings.smtp else f"written to {ctx.settings.state_dir / 'outbox'}/"
     for m in new:
-        ctx.out(f"{duty.describe(m)}")
+        ctx.out(safe(duty.describe(m)))
     ctx.out(f"{len(new)} mail(s) queued; sent={counts['sent']} retry={counts['retry']} failed={counts['failed']}"
             + ("" if ctx.settings.smtp else f" (no SMTP configured: {where})"))
     return 1 if counts["failed"] else 0

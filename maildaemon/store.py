@@ -10,6 +10,16 @@ Why it is built this way (figures in ../shared/reference/dependencies.md section
   index and the source position together, so "done" is never recorded before the effect is.
 - TinyDB is not process-safe. Writers take an exclusive `flock` on `STATE_DIR/lock`; readers
   never lock (atomic replace gives them a consistent file) and so never block behind the daemon.
+- The folder is trusted only if no one else may write it (SPEC 9, "The state folder"): `check()`
+  refuses a group- or world-writable folder, or one owned by another user, with a ConfigError
+  (exit 2). No symbolic link inside it is followed: the state file and the lock are opened with
+  O_NOFOLLOW, `subdir()` refuses a linked `quarantine/` or `outbox/` (the state folder itself may
+  be a link: systemd's DynamicUser makes /var/lib/maildaemon one). Folders are made 0700, files 0600.
+- An empty or malformed state file is an error naming the file, never silently a fresh state
+  (that would queue every mail again and re-read IMAP from UID 1).
+- When the state cannot be written (disk full), the error is kept in `health.json`, a small file
+  of fixed size written ahead of time, so it can still be overwritten in place when nothing new can
+  be allocated; `status` shows it (`record_error`, `last_error`).
 Callers outside this module see plain `Ticket`s and dicts, never TinyDB.
 """
 from __future__ import annotations
@@ -18,9 +28,11 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -28,14 +40,73 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from maildaemon.atomic import write_atomic
+from maildaemon.atomic import DIR_MODE, FILE_MODE, StateIOError, ensure_dir, explain, link_refused, write_atomic
+from maildaemon.config import ConfigError
 from maildaemon.model import DONE_STATUSES, Ticket
+from maildaemon.model import iso as _iso
+from maildaemon.model import parse_iso
 
 DB_NAME = "maildaemon.json"
+HEALTH_NAME = "health.json"
+HEALTH_SIZE = 4096          # health.json is always this long (padded), so it can be rewritten in place
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_FIX = "restore the state folder from a backup, or move the file away to start from an empty state " \
+       "(then `maildaemon sync` or `import` of the list archive reads the stream again)"
 
 
 class StoreError(Exception):
     """The state cannot be read or written; the message says what to do."""
+
+
+def _broken(path, problem: str) -> StoreError:
+    return StoreError(f"{path} {problem}; {_FIX}")
+
+
+def _load_ticket(doc: dict, path) -> Ticket:
+    try:
+        return Ticket.from_doc(doc)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise _broken(path, f"is not a maildaemon state: ticket {doc.get('key')!r} does not load "
+                            f"({type(e).__name__}: {e})") from None
+
+
+def _json_type(v) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+# tables whose documents other code indexes by a field: that field must be a string
+_KEYED = {"tickets": "key", "messages": "id", "sources": "id", "outbox": "id"}
+
+
+def shape_problem(data) -> str | None:
+    """Why `data` is not a maildaemon state (a JSON object of tables of documents), or None."""
+    if not isinstance(data, dict):
+        return f"holds {_json_type(data)}, not an object of tables"
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            return f"has table {name!r} as {_json_type(table)}, not an object of documents"
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit():
+                return f"has document id {doc_id!r} in table {name!r}, not a number"
+            if not isinstance(doc, dict):
+                return f"has document {name}/{doc_id} as {_json_type(doc)}, not an object"
+            field = _KEYED.get(name)
+            if field and not isinstance(doc.get(field), str):
+                return f"has document {name}/{doc_id} without a text {field!r}"
+            if name == "sources" and not isinstance(doc.get("position"), (dict, type(None))):
+                return f"has document sources/{doc_id} whose position is not an object"
+            if name == "meta":
+                if not isinstance(doc.get("counters", {}), dict) or \
+                        not all(isinstance(n, int) for n in doc.get("counters", {}).values()):
+                    return f"has document meta/{doc_id} whose counters are not numbers"
+                err = doc.get("last_error")
+                if err is not None and not (isinstance(err, dict) and isinstance(err.get("at"), str)
+                                            and isinstance(err.get("message"), str)):
+                    return f"has document meta/{doc_id} whose last_error is not {{at, message}}"
+                if not isinstance(doc.get("last_sync"), (str, type(None))):
+                    return f"has document meta/{doc_id} whose last_sync is not a time"
+    return None
 
 
 class AtomicJSONStorage(Storage):
@@ -46,24 +117,40 @@ class AtomicJSONStorage(Storage):
         self.read_only = read_only
 
     def read(self):
+        """The state, or None when there is no state file yet. Never follows a symbolic link."""
         try:
-            with open(self.path, "rb") as f:
-                data = f.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
         except FileNotFoundError:
             return None
+        except OSError as e:
+            raise (link_refused(self.path) if e.errno == errno.ELOOP else explain(e, self.path, "read")) from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise _broken(self.path, "is not a regular file")
+            try:
+                data = f.read()
+            except OSError as e:
+                raise explain(e, self.path, "read") from None
         if not data.strip():
-            return None
+            raise _broken(self.path, "is empty (the state was lost, e.g. on a full disk or a crash)")
         try:
-            return json.loads(data)
-        except json.JSONDecodeError as e:
-            raise StoreError(f"{self.path} is not valid JSON ({e}); restore it from a backup "
-                             "or move it away to start from an empty state") from None
+            doc = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise _broken(self.path, f"is not valid JSON ({e})") from None
+        except RecursionError:
+            raise _broken(self.path, "is not valid JSON (nested too deeply)") from None
+        problem = shape_problem(doc)
+        if problem:
+            raise _broken(self.path, f"is not a maildaemon state: it {problem}")
+        for ticket in doc.get("tickets", {}).values():      # every ticket loads, or nothing is done
+            _load_ticket(ticket, self.path)
+        return doc
 
     def write(self, data) -> None:
         if self.read_only:
             raise StoreError("internal: write through a read-only view")
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-        write_atomic(self.path, payload)
+        write_atomic(self.path, payload, follow_dir=True)    # the state folder itself may be a link
 
 
 class _Batched(CachingMiddleware):
@@ -74,18 +161,22 @@ class _Batched(CachingMiddleware):
 class View:
     """Read access to one consistent snapshot of the state."""
 
-    def __init__(self, db: TinyDB):
+    def __init__(self, db: TinyDB, path: Path | None = None):
         self._db = db
+        self._path = path
+
+    def _ticket(self, doc) -> Ticket:
+        return _load_ticket(doc, self._path or DB_NAME)
 
     def tickets(self, include_done: bool = True) -> list[Ticket]:
-        out = [Ticket.from_doc(d) for d in self._db.table("tickets").all()]
+        out = [self._ticket(d) for d in self._db.table("tickets").all()]
         if not include_done:
             out = [t for t in out if t.status not in DONE_STATUSES]
         return sorted(out, key=_ticket_sort)
 
     def ticket(self, key: str) -> Ticket | None:
         docs = self._db.table("tickets").search(Query().key == key)
-        return Ticket.from_doc(docs[0]) if docs else None
+        return self._ticket(docs[0]) if docs else None
 
     def position(self, source_id: str) -> dict | None:
         docs = self._db.table("sources").search(Query().id == source_id)
@@ -117,8 +208,8 @@ class View:
 class Transaction(View):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
 
-    def __init__(self, db: TinyDB):
-        super().__init__(db)
+    def __init__(self, db: TinyDB, path: Path | None = None):
+        super().__init__(db, path)
         self._tickets: dict[str, Ticket] = {}
         self._ids = {d["key"]: d.doc_id for d in db.table("tickets").all()}
         self._seen = {d["id"]: d.get("outcome") for d in db.table("messages").all()}
@@ -143,7 +234,7 @@ class Transaction(View):
         if key in self._tickets:
             return self._tickets[key]
         doc_id = self._ids.get(key)
-        return Ticket.from_doc(self._db.table("tickets").get(doc_id=doc_id)) if doc_id else None
+        return self._ticket(self._db.table("tickets").get(doc_id=doc_id)) if doc_id else None
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket
@@ -219,44 +310,107 @@ class Transaction(View):
 
 
 class Store:
-    """The state folder: `maildaemon.json`, `lock`, and the quarantine and outbox folders."""
+    """The state folder: `maildaemon.json`, `lock`, `health.json`, and the quarantine and outbox folders."""
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, quarantine_max_mb: int | None = None, quarantine_days: int | None = None):
         self.dir = Path(state_dir)
         self.path = self.dir / DB_NAME
+        self.health_path = self.dir / HEALTH_NAME
+        self.quarantine_max_mb = quarantine_max_mb
+        self.quarantine_days = quarantine_days
+
+    @classmethod
+    def from_settings(cls, settings) -> "Store":
+        """The store of `settings.state_dir`, with the quarantine's limits (SPEC 9, Limits)."""
+        return cls(settings.state_dir, quarantine_max_mb=getattr(settings, "quarantine_max_mb", None),
+                   quarantine_days=getattr(settings, "quarantine_days", None))
+
+    def quarantine(self):
+        """The quarantine of this state folder, bounded by this store's limits (pruned on `put`)."""
+        from maildaemon.quarantine import DEFAULT_DAYS, DEFAULT_MAX_MB, Quarantine
+        return Quarantine(self.dir, max_bytes=(self.quarantine_max_mb or DEFAULT_MAX_MB) * 1024 * 1024,
+                          max_days=self.quarantine_days or DEFAULT_DAYS)
+
+    # --- the folder ---------------------------------------------------------------------
 
     def ensure(self) -> None:
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(f"cannot create state folder {self.dir}: {e.strerror}; "
-                             "check MAILDAEMON_STATE_DIR and its permissions") from None
-        for stale in self.dir.glob(".tmp-*"):      # left by a crash mid-write; never the live file
+        """Create the folder (0700) if missing, then `check()` it. Every writer comes through here."""
+        if not os.path.isdir(self.dir):
+            _make_dirs(self.dir)
+        self.check()
+        if not os.path.lexists(self.health_path):      # room to record an error when the disk is full
             try:
-                stale.unlink()
+                write_atomic(self.health_path, _health_bytes(None), follow_dir=True)
             except OSError:
                 pass
 
+    def check(self) -> None:
+        """Refuse a state folder other users may write (ConfigError: exit 2). A missing one is fine
+        here (a reading command shows an empty state); `ensure()` creates it."""
+        try:
+            st = os.stat(self.dir)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise ConfigError("MAILDAEMON_STATE_DIR", f"cannot use {self.dir}: {e.strerror}",
+                              "point it at a folder this user owns") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError("MAILDAEMON_STATE_DIR", f"{self.dir} is not a folder",
+                              "point it at a folder (it is created if missing)")
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o022:
+            who = " and ".join(w for w, bit in (("its group", 0o020), ("all users", 0o002)) if mode & bit)
+            raise ConfigError("MAILDAEMON_STATE_DIR",
+                              f"{self.dir} may be written by {who} (mode {mode:04o}), so anyone could plant "
+                              f"files or links in it", f"run `chmod 700 {self.dir}`")
+        me = os.geteuid()
+        if me != 0 and st.st_uid not in (0, me):
+            raise ConfigError("MAILDAEMON_STATE_DIR",
+                              f"{self.dir} belongs to another user (uid {st.st_uid}), not to this one (uid {me})",
+                              f"run maildaemon as that user, or `chown -R {me} {self.dir}`")
+
+    def subdir(self, name: str) -> Path:
+        """`STATE_DIR/name` as a folder, created 0700 if missing; a symbolic link or a file in its
+        place is refused (`atomic.StateIOError`), never followed. For `quarantine` and `outbox`."""
+        self.ensure()
+        return ensure_dir(self.dir / name)
+
+    # --- reading and writing ------------------------------------------------------------
+
     def view(self) -> View:
         """A consistent read-only snapshot, without the lock."""
+        self.check()
         db = TinyDB(str(self.path), storage=_Batched(lambda p: AtomicJSONStorage(p, read_only=True)))
         db.storage.read()
-        return View(db)
+        return View(db, self.path)
 
     @contextmanager
     def transaction(self, wait: float = 30.0) -> Iterator[Transaction]:
         """Lock, read fresh, yield; `commit()` inside as often as needed (each one atomic)."""
-        self.ensure()
         with self.lock(wait):
             db = TinyDB(str(self.path), storage=_Batched(AtomicJSONStorage))
             db.storage.read()
-            yield Transaction(db)
+            yield Transaction(db, self.path)
 
     @contextmanager
     def lock(self, wait: float = 30.0):
         self.ensure()
-        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.dir / "lock"
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, FILE_MODE)
+        except OSError as e:
+            raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                raise StoreError(f"{path} is not a plain file of its own ("
+                                 f"{'a hard link' if stat.S_ISREG(st.st_mode) else 'not a regular file'}); "
+                                 f"remove it (maildaemon creates it again)")
+            if stat.S_IMODE(st.st_mode) != FILE_MODE:
+                try:
+                    os.fchmod(fd, FILE_MODE)
+                except OSError:
+                    pass
             deadline = time.monotonic() + wait
             while True:
                 try:
@@ -267,14 +421,130 @@ class Store:
                         raise
                     if time.monotonic() >= deadline:
                         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                        holder = "".join(c for c in holder if c.isdigit()) or "?"
                         raise StoreError(f"state folder {self.dir} is locked by another maildaemon "
                                          f"(pid {holder}); wait for it or stop it") from None
                     time.sleep(0.05)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            try:                      # who holds it, for the message above; on a full disk, no matter
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except OSError:
+                pass
+            self._remove_stale_temporaries()
             yield
         finally:
             os.close(fd)     # closing releases the flock
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary files left by a crash mid-write. Only under the lock: a concurrent writer's
+        temporary file is never taken for a stale one."""
+        for stale in self.dir.glob(".tmp-*"):      # never the live file
+            try:
+                stale.unlink()
+            except OSError:
+                pass
+
+    # --- the last error, kept where a full disk cannot hide it ---------------------------
+
+    def record_error(self, message: str, now: datetime) -> None:
+        """Best effort: keep `message` as the last error `status` shows, even when the state file
+        cannot be written (disk full). Never raises."""
+        payload = _health_bytes({"at": _iso(now), "message": str(message)[:HEALTH_SIZE // 2]})
+        try:
+            write_atomic(self.health_path, payload, follow_dir=True)
+            return
+        except OSError:
+            pass
+        try:                          # no room for a new file: overwrite the one made in advance
+            fd = os.open(self.health_path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
+        except OSError:
+            return
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size >= len(payload):
+                os.pwrite(fd, payload.ljust(st.st_size), 0)
+                os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def recorded_error(self) -> dict | None:
+        """The error `record_error` kept ({"at", "message"}), or None. Never raises."""
+        try:
+            fd = os.open(self.health_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    return None
+                err = json.loads(f.read(HEALTH_SIZE * 4)).get("last_error")
+        except (OSError, ValueError, AttributeError):
+            return None
+        if isinstance(err, dict) and isinstance(err.get("at"), str) and isinstance(err.get("message"), str):
+            return {"at": err["at"], "message": err["message"]}
+        return None
+
+    def last_error(self, meta: dict) -> dict | None:
+        """What `status` shows as the last error: the newer of the state's `last_error` and the one
+        `record_error` kept. A kept error older than the last successful sync or import is over."""
+        stored = meta.get("last_error")
+        recorded = self.recorded_error()
+        when = _when(recorded["at"]) if recorded else None
+        if when is None:
+            return stored
+        last_import = meta.get("last_import")
+        for success in (meta.get("last_sync"), last_import.get("at") if isinstance(last_import, dict) else None):
+            done = _when(success)
+            if done is not None and done > when:
+                return stored
+        stored_when = _when(stored.get("at")) if isinstance(stored, dict) else None
+        return stored if stored_when is not None and stored_when >= when else recorded
+
+
+def _when(value) -> datetime | None:
+    try:
+        return parse_iso(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _health_bytes(error: dict | None) -> bytes:
+    data = json.dumps({"last_error": error}, ensure_ascii=False).encode()
+    while len(data) > HEALTH_SIZE:            # a very long message (multi-byte): cut it to fit
+        error = dict(error, message=error["message"][: len(error["message"]) * 3 // 4])
+        data = json.dumps({"last_error": error}, ensure_ascii=False).encode()
+    return data.ljust(HEALTH_SIZE)
+
+
+def _make_dirs(path: Path) -> None:
+    """`mkdir -p` whose new folders are 0700 whatever the umask (existing ones are left alone)."""
+    missing = []
+    p = Path(path)
+    while not os.path.lexists(p):
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, DIR_MODE)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise explain(e, d, "create the folder") from None
+            raise ConfigError("MAILDAEMON_STATE_DIR", f"cannot create state folder {d}: {e.strerror}",
+                              "check MAILDAEMON_STATE_DIR and the permissions of its parent folder") from None
+        try:
+            fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC)
+            try:
+                os.fchmod(fd, DIR_MODE)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
 
 
 def _ticket_sort(t: Ticket):

@@ -1,7 +1,9 @@
 """What `tickets`, `ticket` and `status` show: plain data and text from the stored state. Pure.
 
 Times are stored in UTC and shown in the team's time zone, ISO 8601 with offset. Warnings that
-depend on the moment (an owner away today) are computed here from `now`, not stored.
+depend on the moment (an owner away today) are computed here from `now`, not stored. Text meant for
+a terminal goes through `terminal.safe` (a title may carry escape sequences); JSON is left to
+`terminal.dumps`.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from maildaemon.model import DONE_STATUSES, Team, Ticket
+from maildaemon.terminal import safe
 
 TIME_FIELDS = ("opened_at", "updated_at", "last_team_update_at", "last_user_update_at",
                "next_action_deadline", "status_since")
@@ -74,7 +77,7 @@ def tickets_table(tickets: list[Ticket], team: Team) -> str:
     rows = [("KEY", "STATUS", "OWNER", "UPDATED", "TITLE")]
     for t in tickets:
         updated = local(t.updated_at, tz)
-        rows.append((t.key, t.status, t.owner or "-", (updated or "-")[:16].replace("T", " "),
+        rows.append((safe(t.key), safe(t.status), safe(t.owner or "-"), (updated or "-")[:16].replace("T", " "),
                      _clip(t.title, 60)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
@@ -82,5 +85,5 @@ def tickets_table(tickets: list[Ticket], team: Team) -> str:
 
 
 def _clip(s: str, n: int) -> str:
-    s = " ".join((s or "").split())
+    s = safe(" ".join((s or "").split()))
     return s if len(s) <= n else s[: n - 1] + "…"

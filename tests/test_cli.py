@@ -187,3 +187,26 @@ def test_remind_dry_run_prints_and_changes_nothing(cli):
     assert not (cli.root / "state" / "outbox").exists()
     _, out2, _ = cli("remind", "--dry-run", "--now", "2026-11-26T09:31")
     assert out2 == out
+
+
+TITLE = "Pilot \x1b[2J\x1b]52;c;ZXZpbA==\x07 jobs \x9b31m \u202efail\u202c"
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c")
+
+
+def test_control_characters_in_a_ticket_title_never_reach_the_terminal(cli):
+    mail = goc_mail(4242, TITLE, datetime(2026, 11, 23, 9, tzinfo=CST), n=1,
+                    assignees=("Software Support (Triage)", "Ada Lovelace"))
+    code, out, err = cli("import", write_mbox(cli.root / "t.mbox", [mail]))
+    assert out.strip() == "fetched=1 applied=1 duplicate=0 quarantined=0 ignored=0", err
+    _, out, _ = cli("tickets", "--json")
+    assert not any(c in out for c in RAW_CONTROLS)                 # escaped, and still the same string
+    assert json.loads(out)[0]["title"] == TITLE
+    _, table, _ = cli("tickets")
+    _, text, _ = cli("ticket", "goc:4242")
+    for shown in (table, text):
+        assert not any(c in shown for c in RAW_CONTROLS), repr(shown)
+        assert "Pilot ^[[2J^[]52;c;ZXZpbA==^G jobs <U+009B>31m" in shown
+    _, out, _ = cli("remind", "--dry-run", "--now", "2026-11-25T14:01")
+    assert "would send owner" in out and "Pilot ^[[2J" in out and not any(c in out for c in RAW_CONTROLS)
+    code, _, err = cli("ticket", "goc:\x1b]52;c;eA==\x07")         # a log line with text in it
+    assert code == 1 and "\x1b" not in err and "goc:^[]52;c;eA==^G" in err and err.count("\n") == 1

@@ -115,3 +115,36 @@ def test_kill_9_at_random_moments_never_leaves_a_broken_or_inconsistent_state(tm
         assert view.message_count() >= last
         assert view.message(f"<{last}@x>") is not None
         assert view.ticket(f"rt:{last + 1}") is not None
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "is empty"), (b"\n  \n", "is empty"), (b'{"tickets": []}', "table 'tickets' as an array"),
+    (b'"state"', "holds a string"), (b'{"messages": {"1": {"outcome": "applied"}}}', "without a text 'id'"),
+])
+def test_an_empty_or_malformed_state_file_is_never_a_fresh_state(tmp_path, content, problem):
+    (tmp_path / "maildaemon.json").write_bytes(content)
+    for open_it in (lambda: Store(tmp_path).view(), lambda: Store(tmp_path).transaction().__enter__()):
+        with pytest.raises(StoreError) as e:
+            open_it()
+        assert str(tmp_path / "maildaemon.json") in str(e.value) and problem in str(e.value)
+        assert "\n" not in str(e.value)
+    assert (tmp_path / "maildaemon.json").read_bytes() == content
+
+
+def test_a_ticket_that_does_not_load_names_the_file(tmp_path):
+    (tmp_path / "maildaemon.json").write_text(json.dumps(
+        {"tickets": {"1": {"key": "rt:1", "system": "rt", "id": "1", "no_such_field": 1, "history": [{"x": 1}]}}}))
+    with pytest.raises(StoreError, match="ticket 'rt:1' does not load"):
+        Store(tmp_path).view()
+
+
+def test_the_lock_is_never_a_link(tmp_path):
+    from maildaemon.atomic import StateIOError
+    target = tmp_path / "target"
+    target.write_text("keep")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "lock").symlink_to(target)
+    with pytest.raises(StateIOError, match="lock is a symbolic link"):
+        with Store(tmp_path / "state").transaction():
+            pass
+    assert target.read_text() == "keep"
