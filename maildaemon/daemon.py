@@ -1,14 +1,18 @@
 """`maildaemon run`: the long-running loop. IMAP IDLE (poll fallback), the duty tick, systemd.
 
-One thread, one loop; each turn blocks at most until the next thing to do (an IMAP event, the
-poll interval, the next minute tick, the watchdog) and never longer than the watchdog allows:
+One loop; each turn blocks at most until the next thing to do (an IMAP event, the poll interval,
+the next minute tick, the watchdog) and never longer than the watchdog allows:
     wait for mail (IDLE, or sleep) -> catch up (ingest) -> run_pending() -> WATCHDOG=1
+SMTP is the one thing not in the loop: the tick writes what is due to the outbox and a sender
+thread delivers it (one pass at a time, bounded by the outbox's deadlines), so a slow or silent
+SMTP server never stops the stream from being read or the watchdog from being fed (SPEC 9).
 Correctness never depends on timing: the `schedule` package only says "tick about every minute";
 each tick asks the pure policy what is due at `now` and the outbox refuses duplicates, so a restart
 at any moment catches up what was due and sends nothing twice (schedule itself would neither
 persist nor catch up, and a raising job would starve the others, so every job is guarded).
-SIGTERM stops after the current step; SIGHUP re-reads the env file, the team file and the
-templates, keeping the old configuration if the new one is wrong. A signal wakes the loop at once
+SIGTERM stops after the current step (a mail on the wire is cut and stays queued); SIGHUP re-reads
+the env file, the team file and the templates, keeping the old configuration if the new one is
+wrong. A signal wakes the loop at once
 (`signal.set_wakeup_fd`), so a stop never waits for an IDLE timeout.
 """
 from __future__ import annotations
@@ -19,13 +23,14 @@ import os
 import random
 import select
 import signal
+import threading
 import time
 from datetime import datetime
 from typing import Callable
 
 import schedule
 
-from maildaemon import duty, policy
+from maildaemon import duty, outbox, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
@@ -63,6 +68,38 @@ class _OpenSession:
         return self._source.catch_up(self._session, position)
 
 
+class _Sender:
+    """Delivers the outbox in a thread of its own, one pass at a time."""
+
+    def __init__(self):
+        self.thread: threading.Thread | None = None
+        self.stop = threading.Event()
+
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, store, smtp, now: datetime) -> None:
+        if self.busy() or self.stop.is_set():
+            return
+        self.thread = threading.Thread(target=self._pass, args=(store, smtp, now), name="send", daemon=True)
+        self.thread.start()
+
+    def _pass(self, store, smtp, now: datetime) -> None:
+        try:
+            counts = outbox.deliver(store, smtp, now, stop=self.stop)
+            if any(counts.values()):
+                log.info("outbox: sent=%(sent)d retry=%(retry)d failed=%(failed)d", counts)
+        except Exception as e:          # a failed pass is logged; the next tick tries again
+            log.error("send failed: %s: %s", type(e).__name__, e)
+            log.debug("traceback", exc_info=True)
+
+    def shutdown(self, wait: float = 20) -> None:
+        """Cut a mail on the wire and wait (bounded: systemd's TimeoutStopSec is 30 s) for its result."""
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(wait)
+
+
 class Daemon:
     def __init__(self, env_file: str | None, environ: dict[str, str],
                  clock: Callable[[], datetime], notifier: Notifier | None = None):
@@ -75,6 +112,7 @@ class Daemon:
         self.retry_at = 0.0
         self.backoff = 1.0
         self.next_poll = 0.0
+        self.sender = _Sender()
         self.load()
 
     # --- configuration ------------------------------------------------------------------
@@ -112,19 +150,22 @@ class Daemon:
                 self.notify.watchdog()
         finally:
             self.notify.send("STOPPING=1")
+            self.sender.shutdown()
             self._drop_session()
             signal.set_wakeup_fd(-1)
             log.info("stopped")
         return 0
 
     def tick(self) -> None:
-        """Decide, persist and send what is due now (reminders, announcement, handoff, retries)."""
+        """Decide and persist what is due now (reminders, announcement, handoff); the sender thread
+        delivers it and the retries, unless a pass is still under way (then the next tick does)."""
         now = self.clock()
         mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
                           handoff=policy.handoff_due(self.team, now))
-        new, counts = duty.commit(self.store, self.settings, mails, now)
-        for m in new:
+        for m in duty.persist(self.store, self.settings, mails, now):
             log.info("queued %s", duty.describe(m))
+        if self.settings.smtp is not None:
+            self.sender.start(self.store, self.settings.smtp, now)
         self.notify.status(self._status_line())
 
     def read_stream(self, wait: float = 0.0) -> None:
@@ -188,9 +229,13 @@ class Daemon:
             self.catch_up_needed = True
 
     def _ingest(self, source) -> None:
-        counts = ingest(source, self.store, self.team, self.clock())
+        counts = ingest(source, self.store, self.team, self.clock(), progress=self._progress)
         if counts.fetched:
             log.info("stream: %s", counts.line())
+
+    def _progress(self, n: int) -> None:
+        """A long catch-up keeps the watchdog fed (Notifier.watchdog pings at most every half interval)."""
+        self.notify.watchdog()
 
     # --- failures, signals, helpers -----------------------------------------------------
 

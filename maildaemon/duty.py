@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import outbox, policy, rotation
+from maildaemon import outbox, ownmail, policy, rotation
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -48,12 +48,14 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now) if reminders else []
     if handoff:
         dues.append(handoff_policy.handoff(tickets, ledger, team, now))
-    mails = [compose(env, d, team, now) for d in dues]
+    store.ensure()
+    key = ownmail.load_key(store.dir)        # keyed Message-IDs: only our own mail is recognised as ours
+    mails = [compose(env, d, team, now, key) for d in dues]
     return [m for m in mails if m.message_id not in known]
 
 
-def commit(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> tuple[list[Outgoing], dict]:
-    """Persist `mails` in the outbox, then send the queue. Returns what was new and the send counts."""
+def persist(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> list[Outgoing]:
+    """Write `mails` to the outbox under the lock (local files only, no network). Returns the new ones."""
     smtp = settings.smtp is not None
     new = []
     with store.transaction() as txn:
@@ -61,7 +63,13 @@ def commit(store: Store, settings: Settings, mails: list[Outgoing], now: datetim
             if outbox.enqueue(txn, store.dir, m, now, smtp):
                 new.append(m)
         txn.commit()
-    counts = outbox.deliver(store, settings.smtp, now) if smtp else {"sent": 0, "retry": 0, "failed": 0}
+    return new
+
+
+def commit(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> tuple[list[Outgoing], dict]:
+    """Persist `mails` in the outbox, then send the queue. Returns what was new and the send counts."""
+    new = persist(store, settings, mails, now)
+    counts = outbox.deliver(store, settings.smtp, now) if settings.smtp else {"sent": 0, "retry": 0, "failed": 0}
     return new, counts
 
 

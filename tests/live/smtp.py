@@ -3,7 +3,8 @@
 `refuse` makes it answer RCPT with a chosen reply (e.g. "550 5.1.1 no such user", or
 "451 4.3.0 try later") so the outbox's permanent/temporary handling is tested against real
 protocol replies. aiosmtpd's Controller cannot use port 0 (its readiness probe connects to the
-configured port), so a free port is picked first.
+configured port), so a free port is picked first. Keyword arguments go to aiosmtpd's SMTP
+(`enable_SMTPUTF8=True`, `authenticator=...`).
 """
 from __future__ import annotations
 
@@ -39,15 +40,16 @@ class Sink:
 
 
 class SmtpServer:
-    def __init__(self):
+    def __init__(self, **smtp_parameters):
         self.sink = Sink()
         self.port = free_port()
         self.controller = None
+        self.parameters = smtp_parameters
 
     def start(self):
         """(Re)start on the same port; a stopped Controller cannot be started again."""
         if self.controller is None:
-            self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+            self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **self.parameters)
             self.controller.start()
 
     def stop(self):

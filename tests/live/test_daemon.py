@@ -62,9 +62,9 @@ def daemon(cli, dovecot, smtp_server):
     notify = NotifySocket()
     procs = []
 
-    def start(now: str):
-        env = dict(os.environ, **cli.env, PYTHONPATH=str(ROOT), NOTIFY_SOCKET=notify.path,
-                   WATCHDOG_USEC="2000000")
+    def start(now: str, **extra: str):
+        env = {**os.environ, **cli.env, "PYTHONPATH": str(ROOT), "NOTIFY_SOCKET": notify.path,
+               "WATCHDOG_USEC": "2000000", **extra}
         p = subprocess.Popen([sys.executable, "-m", "maildaemon", "run", "--now", now], env=env, cwd=cli.root,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         procs.append(p)
