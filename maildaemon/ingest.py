@@ -55,7 +55,7 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
     """
     counts = Counts()
     stamp = _iso(now)
-    q = Quarantine(store.dir)
+    q = store.quarantine()
     parsers = parsers_for(team)
     with store.transaction() as txn:
         key = ownmail.load_key(store.dir)
@@ -104,7 +104,7 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
     """
     counts = Counts()
     stamp = _iso(now)
-    q = Quarantine(store.dir)
+    q = store.quarantine()
     parsers = parsers_for(team)
     released = []
     with store.transaction() as txn:
@@ -114,7 +114,7 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
             if got is None:
                 continue
             released.append(_one(txn, q, RawMail(got[1], entry.origin), team, parsers, stamp, counts,
-                                 key, retrying=True))
+                                 key, retrying=entry.quarantined_at))
         txn.commit()
     for entry_id in filter(None, released):
         q.release(entry_id)
@@ -122,11 +122,12 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
 
 
 def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, stamp: str,
-         counts: Counts, key: bytes | None, retrying: bool = False) -> str | None:
+         counts: Counts, key: bytes | None, retrying: str | None = None) -> str | None:
     """Process one mail inside the open batch. Returns a quarantine entry to release after commit.
 
     Only an applied notification claims its Message-ID (SPEC 9): a mail that was ignored or
     quarantined under an id never stops a later mail with that id from being applied.
+    `retrying` is the quarantine time of the entry being retried: one that stays keeps its age.
     """
     if not retrying:
         _tally(txn, counts, "fetched")
@@ -167,7 +168,8 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         log.debug("ignored %s: %s", mail.message_id, verdict.reason)
     elif isinstance(verdict, Quarantined):
         entry = q.put(raw.data, verdict.reason, mail.message_id, mail.subject,
-                      trust.sender(mail, team.list_address) or mail.from_addr, raw.origin, stamp)
+                      trust.sender(mail, team.list_address) or mail.from_addr, raw.origin, retrying or stamp,
+                      extra={"size": raw.oversize} if raw.oversize else None)
         txn.record_message(mail.message_id, "quarantined", quarantine=entry.id, reason=verdict.reason,
                            origin=raw.origin, at=stamp)
         _tally(txn, counts, "quarantined")

@@ -71,7 +71,7 @@ def run_demo(ctx) -> int:
     end = parse_now(getattr(ctx.args, "now", None) or "2026-11-27T17:00", business.zone(team))
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
-    store = Store(OUT / "state")
+    store = Store(OUT / "state")          # demo defaults: the quarantine limits are the defaults
     settings = Settings(state_dir=store.dir, team_file=bundled("team.toml"), templates_dir=None, imap=None,
                         maildir=None, smtp=None, poll_seconds=60, log_level="WARNING", now=None)
     ledger_text = bundled("rotation.txt").read_text()
