@@ -60,6 +60,7 @@ class _Wake:
 
 class _OpenSession:
     """An already connected IMAP session seen as a Source, so the daemon shares `ingest` with sync."""
+    remote = True          # network reads: ingest takes the state lock per batch, not around them
 
     def __init__(self, source, session):
         self.id, self._source, self._session = source.id, source, session
@@ -123,7 +124,7 @@ class Daemon:
         require_source(settings)
         team = load_team(settings.team_file)
         self.templates = duty.templates(settings.templates_dir)
-        self.settings, self.team, self.store = settings, team, Store(settings.state_dir)
+        self.settings, self.team, self.store = settings, team, Store.from_settings(settings)
         self.store.ensure()
         self.source = live_source(settings, attempts=1)     # the loop does its own backoff
 
@@ -234,8 +235,8 @@ class Daemon:
             log.info("stream: %s", counts.line())
 
     def _progress(self, n: int) -> None:
-        """A long catch-up keeps the watchdog fed (Notifier.watchdog pings at most every half interval)."""
-        self.notify.watchdog()
+        """A long catch-up keeps the watchdog fed, or the start timeout extended before READY."""
+        self.notify.alive()
 
     # --- failures, signals, helpers -----------------------------------------------------
 
@@ -264,9 +265,11 @@ class Daemon:
             job(*args)
         except (StoreError, SourceError, OSError) as e:
             log.error("%s failed: %s", getattr(job, "__name__", "job"), e)
+            self.store.record_error(f"{getattr(job, '__name__', 'job')}: {e}", self.clock())
         except Exception as e:
             log.error("%s failed: %s: %s", getattr(job, "__name__", "job"), type(e).__name__, e)
             log.debug("traceback", exc_info=True)
+            self.store.record_error(f"{getattr(job, '__name__', 'job')}: {type(e).__name__}: {e}", self.clock())
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0 and not self.stopping:

@@ -12,6 +12,10 @@ import socket
 import time
 
 
+EXTEND_EVERY = 10.0
+EXTEND_USEC = 60_000_000
+
+
 class Notifier:
     def __init__(self, environ: dict[str, str] | None = None):
         env = os.environ if environ is None else environ
@@ -22,6 +26,8 @@ class Notifier:
         enabled = usec.isdigit() and int(usec) > 0 and (not pid or pid == str(os.getpid()))
         self.watchdog_interval = int(usec) / 2e6 if enabled else None
         self._last_ping = 0.0
+        self._last_extend = 0.0
+        self.is_ready = False
 
     def send(self, *fields: str) -> None:
         if not self.address:
@@ -33,7 +39,20 @@ class Notifier:
                 pass          # systemd gone or socket missing: nothing to tell
 
     def ready(self, status: str) -> None:
+        self.is_ready = True
         self.send("READY=1", f"STATUS={status}", f"MAINPID={os.getpid()}")
+
+    def alive(self) -> None:
+        """Called often during long work (a catch-up of many mails). Once ready it feeds the
+        watchdog; while still starting it asks systemd for 60 s more each 10 s
+        (EXTEND_TIMEOUT_USEC), so a first catch-up longer than TimeoutStartSec is not killed."""
+        if self.is_ready:
+            self.watchdog()
+            return
+        now = time.monotonic()
+        if self.address and now - self._last_extend >= EXTEND_EVERY:
+            self._last_extend = now
+            self.send(f"EXTEND_TIMEOUT_USEC={EXTEND_USEC}", "STATUS=catching up with the stream")
 
     def status(self, status: str) -> None:
         self.send(f"STATUS={status}")

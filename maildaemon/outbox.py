@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from maildaemon.atomic import write_atomic
+from maildaemon.atomic import ensure_dir, read_bytes, write_atomic
 from maildaemon.config import ServerSettings
 from maildaemon.model import Outgoing
 from maildaemon.model import iso as _iso
@@ -54,7 +54,7 @@ def enqueue(txn: Transaction, state_dir: Path, out: Outgoing, now: datetime, smt
     if out.message_id in txn.records(TABLE):
         return False
     folder = Path(state_dir) / "outbox"
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_dir(folder)                                  # 0700; a symlink in its place is refused
     name = file_name(out.message_id)
     write_atomic(folder / name, out.raw)
     stamp = _iso(now)
@@ -149,7 +149,7 @@ def _claim(store: Store, message_id: str, stamp: str, lease: str) -> dict | None
 def _send_one(session, store: Store, rec: dict, deadline: float):
     """Put one mail on the wire, without the lock. Returns (outcome, error, the session to go on with)."""
     try:
-        raw = (store.dir / "outbox" / rec["file"]).read_bytes()
+        raw = read_bytes(store.dir / "outbox" / rec["file"])   # never through a symlink
     except OSError as e:
         return "failed", _line(f"outbox file {rec['file']}: {e.strerror or e}"), session
     try:

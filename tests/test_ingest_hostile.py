@@ -5,7 +5,6 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.corpus import CST, goc_mail
-from conftest import TEAM_TOML
 from maildaemon import ownmail
 
 FIXTURES = Path(__file__).parent / "parse" / "fixtures"
@@ -40,7 +39,8 @@ def test_a_mail_that_breaks_the_parser_is_quarantined_and_the_stream_goes_on(cli
 
 
 def test_an_ignored_mail_never_claims_the_message_id_of_a_real_notification(cli):
-    cli.team_file.write_text(TEAM_TOML.replace('"*@rt.example.org"]', '"*@rt.example.org", "notifications@github.com"]'))
+    cli.team_file.write_text(cli.team_file.read_text().replace(
+        '"*@rt.example.org"]', '"*@rt.example.org", "notifications@github.com"]'))
     real = (FIXTURES / "github" / "create.eml").read_bytes()
     squatter = (b"From: mallory@attacker.test\nSubject: Re: hello\nAuto-Submitted: auto-replied\n"
                 b"Message-ID: <example-org/client/issues/45@github.com>\n\nI am away.\n")
