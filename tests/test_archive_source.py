@@ -102,3 +102,88 @@ def test_not_a_mailbox(tmp_path, setup):
 
 def test_unquote_from():
     assert unquote_from(b"a\n>From b\n>>From c\nFrom d\n> From e\n") == b"a\nFrom b\n>From c\nFrom d\n> From e\n"
+
+
+# --- the streaming mbox reader and the size limit --------------------------------------------
+
+HEADER = b"From: rt@example.org\nMessage-ID: <big@example.org>\nSubject: [rt #9] big\n\n"
+SEP = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
+
+
+def test_an_mbox_message_over_the_limit_is_its_header_and_its_size(tmp_path):
+    path = tmp_path / "big.mbox"
+    body = b"".join(b"line %d\n" % i for i in range(2000)) + b"\n>From a quoted line\n"
+    path.write_bytes(SEP + msg(1) + b"\n" + SEP + HEADER + body + b"\n" + SEP + msg(3) + b"\n")
+    mails = all_mails(path, max_bytes=4096)
+    assert [m.data for m in mails] == [msg(1), HEADER, msg(3)]
+    assert [m.oversize for m in mails] == [0, len(HEADER + body) - 1, 0]     # one ">" unquoted
+    assert [m.position for m in mails] == [None, None, None]
+    assert count(path) == 3
+    assert [m.data for m in all_mails(path)] == [msg(1), HEADER + body.replace(b">From", b"From"), msg(3)]
+
+
+def test_mbox_separation_needs_an_empty_line_before_from_and_cuts_long_lines(tmp_path):
+    path = tmp_path / "odd.mbox"
+    long_line = b"z" * 300_000 + b"\n"                  # longer than a read chunk
+    path.write_bytes(b"\r\n" + SEP + b"Subject: a\n\nintro\nFrom here on it is body\n" + long_line +
+                     b"unquoted:\nFrom inside a paragraph\n\n" + SEP[:-1] + b"x" * 100_000 + b"\n" +
+                     b"Subject: b\r\n\r\nCRLF body\r\n\r\n")
+    mails = all_mails(path)
+    assert [m.data for m in mails] == [b"Subject: a\n\nintro\nFrom here on it is body\n" + long_line +
+                                       b"unquoted:\nFrom inside a paragraph\n",
+                                       b"Subject: b\r\n\r\nCRLF body\r\n"]
+    assert count(path) == 2
+
+
+def test_archive_batches_are_cut_by_bytes_too(tmp_path):
+    path = tmp_path / "many.mbox"
+    path.write_bytes(b"".join(SEP + msg(n, "b" * 3000) + b"\n" for n in range(6)))
+    out = list(ArchiveSource(path, max_bytes=4096, batch_bytes=7000).batches(None))
+    assert [len(mails) for mails, _ in out] == [3, 3]
+
+
+def test_maildir_archive_file_over_the_limit(tmp_path):
+    root = tmp_path / "archive"
+    (root / "cur").mkdir(parents=True)
+    (root / "cur" / "k1:2,S").write_bytes(HEADER + b"y" * 10_000)
+    (mail,) = all_mails(root, max_bytes=4096)
+    assert mail.data == HEADER and mail.oversize == len(HEADER) + 10_000 and mail.origin == "maildir:k1"
+
+
+RSS_SCRIPT = r"""
+def peak_rss():
+    # VmHWM: this process's own high-water mark. Not ru_maxrss: Linux keeps that across fork and
+    # exec, so the child would start with the test runner's peak (which holds the test mail).
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+import json, sys
+from maildaemon.source.archive import ArchiveSource, count
+path, limit = sys.argv[1], int(sys.argv[2])
+base = peak_rss()
+total = count(path)
+mails = [(len(m.data), m.oversize) for batch, _ in ArchiveSource(path, max_bytes=limit).batches(None)
+         for m in batch]
+peak = peak_rss()
+print(json.dumps({"growth": peak - base, "mails": mails, "count": total}))
+"""
+
+
+def test_memory_stays_bounded_by_the_limit_not_the_message(tmp_path):
+    """count() and the reader on a 60 MB message with a 1 MiB limit: growth under 4x the limit."""
+    import json
+    import subprocess
+    import sys
+    limit = 1024 * 1024
+    path = tmp_path / "huge.mbox"
+    with open(path, "wb") as f:
+        f.write(SEP + msg(1) + b"\n" + SEP + HEADER)
+        for _ in range(60):
+            f.write(b"y" * 999_999 + b"\n")
+        f.write(b"\n" + SEP + msg(3) + b"\n")
+    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path), str(limit)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["count"] == 3
+    assert result["mails"] == [[len(msg(1)), 0], [len(HEADER), len(HEADER) + 60_000_000], [len(msg(3)), 0]]
+    assert result["growth"] < 4 * limit, result

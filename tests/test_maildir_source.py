@@ -105,3 +105,88 @@ def test_not_a_maildir(tmp_path):
 def test_key_of():
     assert key_of("1700000000.M1P2.host:2,FRS") == "1700000000.M1P2.host"
     assert key_of("1700000000.M1P2.host") == "1700000000.M1P2.host"
+
+
+# --- size limit and per-mail positions -------------------------------------------------------
+
+HEADER = b"From: rt@example.org\nMessage-ID: <big@example.org>\nSubject: [rt #9] big\n\n"
+
+
+def test_a_file_over_the_limit_is_read_as_its_header_only(tmp_path):
+    box = make_maildir(tmp_path / "box")
+    huge = HEADER + b"y" * 76 * 1000 + b"\n"
+    deliver(box, "a", msg(1), 1000)
+    deliver(box, "b:2,S", huge, 2000, sub="cur")
+    deliver(box, "c", msg(3), 3000)
+    mails, _ = collect(MaildirSource(box, max_bytes=8192), None)
+    assert [m.data for m in mails] == [msg(1), HEADER, msg(3)]
+    assert [m.oversize for m in mails] == [0, len(huge), 0]
+    # a file exactly at the limit is not over it; a header alone longer than 64 KiB is cut there
+    deliver(box, "d", b"X-Long: " + b"h" * 100_000 + b"\n\nbody\n", 4000)
+    exact = collect(MaildirSource(box, max_bytes=len(msg(1))), None)[0][0]
+    assert exact.data == msg(1) and exact.oversize == 0
+    long_header = collect(MaildirSource(box, max_bytes=8192), {"seen": ["a", "b", "c"]})[0][0]
+    assert long_header.origin == "maildir:d" and long_header.oversize > 100_000
+    assert len(long_header.data) == 64 * 1024 and long_header.data.startswith(b"X-Long: hhh")
+
+
+def test_batches_are_cut_by_bytes_too(tmp_path):
+    box = make_maildir(tmp_path / "box")
+    for n in range(6):
+        deliver(box, f"k{n}", msg(n) + b"z" * 3000, 1000 + n)
+    out = list(MaildirSource(box, max_bytes=4096, batch_bytes=7000).batches(None))
+    assert [len(mails) for mails, _ in out] == [3, 3]
+
+
+def test_per_mail_positions_grow_and_the_last_is_the_batch_position(tmp_path):
+    box = make_maildir(tmp_path / "box")
+    deliver(box, "old", msg(0), 500)
+    for n in range(1, 8):
+        deliver(box, f"k{n}", msg(n), 1000 + n)
+    source = MaildirSource(box, batch_size=3)
+    out = list(source.batches({"seen": ["old", "gone"]}))
+    mails = [m for batch, _ in out for m in batch]
+    covered = [set(m.position["seen"]) | set(m.position.get("more", ())) for m in mails]
+    assert covered == [{"old"} | {f"k{i}" for i in range(1, n + 1)} for n in range(1, 8)]
+    for batch, after in out:
+        assert batch[-1].position == after and set(after) == {"seen"}
+    # any mail's position, stored and given back, resumes right after that mail
+    for n, mail in enumerate(mails, start=1):
+        rest = [m.origin for batch, _ in source.batches(mail.position) for m in batch]
+        assert rest == [f"maildir:k{i}" for i in range(n + 1, 8)]
+
+
+RSS_SCRIPT = r"""
+def peak_rss():
+    # VmHWM: this process's own high-water mark. Not ru_maxrss: Linux keeps that across fork and
+    # exec, so the child would start with the test runner's peak (which holds the test mail).
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+import json, sys
+from maildaemon.source.maildir import MaildirSource
+source = MaildirSource(sys.argv[1], max_bytes=int(sys.argv[2]))
+base = peak_rss()
+mails = [(len(m.data), m.oversize) for batch, _ in source.batches(None) for m in batch]
+peak = peak_rss()
+print(json.dumps({"growth": peak - base, "mails": mails}))
+"""
+
+
+def test_memory_stays_bounded_by_the_limit_not_the_mail(tmp_path):
+    import json
+    import subprocess
+    import sys
+    limit = 1024 * 1024
+    box = make_maildir(tmp_path / "box")
+    deliver(box, "a", msg(1), 1000)
+    with open(box / "new" / "b", "wb") as f:
+        f.write(HEADER)
+        for _ in range(60):
+            f.write(b"y" * 999_999 + b"\n")
+    os.utime(box / "new" / "b", (2000, 2000))
+    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(box), str(limit)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["mails"] == [[len(msg(1)), 0], [len(HEADER), len(HEADER) + 60_000_000]]
+    assert result["growth"] < 4 * limit, result

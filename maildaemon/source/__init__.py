@@ -4,25 +4,53 @@ Every source has the same shape, so one pipeline serves all three: `batches(posi
 `(mails, position_after)`; the caller stores the batch's effects *and* `position_after` in one
 atomic commit, then asks for the next batch (persist before acknowledge). A position is a plain
 JSON-able dict the source alone understands; `None` means "from the beginning".
+
+Each `RawMail` of a live source also carries `position`: the source position just after that mail,
+so the caller may commit in the middle of a long batch; the last mail's position means the same as
+the batch's `position_after`. Archives have no position (`None` everywhere).
+
+Size limit (SPEC 9): every source takes `max_bytes` (default `MAILDAEMON_MAX_MAIL_BYTES`'s). A mail
+bigger than that is never read whole: it comes as `RawMail(data=<its header section, at most
+HEADER_CAP bytes>, oversize=<its full size>)` for the caller to quarantine as `too large`. Batches
+are cut by bytes too (`default_batch_bytes`), so memory stays a small multiple of the limit.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator, Protocol
 
+from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
+
+HEADER_CAP = 64 * 1024          # at most this much of an oversize mail's header is kept
+_END_OF_HEADER = re.compile(rb"\n\r?\n")
 
 
 class SourceError(Exception):
     """The source could not be read (server down, login refused); the text is safe to log."""
 
 
+def header_of(data: bytes, cap: int = HEADER_CAP) -> bytes:
+    """The header section of a message, through its first empty line, at most `cap` bytes."""
+    if data[:1] == b"\n" or data[:2] == b"\r\n":          # no header at all
+        return data[:1] if data[:1] == b"\n" else data[:2]
+    end = _END_OF_HEADER.search(data, 0, cap)
+    return data[:end.end()] if end else data[:cap]
+
+
+def default_batch_bytes(max_bytes: int) -> int:
+    """Bytes per batch: two mails at the limit (20 MiB at the default), at least 1 MiB."""
+    return max(2 * max_bytes, 1024 * 1024)
+
+
 def live_source(settings, attempts: int = 3) -> "Source":
     """The configured stream: the Maildir when `MAILDAEMON_MAILDIR` is set, else the IMAP folder."""
+    max_bytes = getattr(settings, "max_mail_bytes", DEFAULT_MAX_MAIL_BYTES)
     if settings.maildir:
         from maildaemon.source.maildir import MaildirSource
-        return MaildirSource(settings.maildir)
+        return MaildirSource(settings.maildir, max_bytes=max_bytes)
     from maildaemon.source.imap import ImapSource
-    return ImapSource(settings.imap, attempts=attempts)
+    return ImapSource(settings.imap, attempts=attempts, max_bytes=max_bytes)
 
 
 class Source(Protocol):

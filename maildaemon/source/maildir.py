@@ -7,16 +7,29 @@ suffix (`:2,FLAGS`), which stays the same when a reader moves the file to cur/ o
 Keys whose files are gone are pruned from the position so it does not grow with deleted mail.
 The stdlib `mailbox.Maildir` is not used here because it does not expose the file (for the
 mtime ordering) without private API; `scan()` below is also what `import` uses for Maildirs.
+
+Per-mail positions (a caller may commit in the middle of a batch): a mail's position is
+`{"seen": BASE, "more": [keys of this batch up to and including it]}`, where BASE is the sorted
+list of keys seen before the batch, one list object shared by every mail of the batch (never
+copied, never changed). Building it costs O(batch size) per mail, whatever the number of keys
+seen, so a pass stays linear; a plain `{"seen": sorted(all)}` per mail would cost O(seen) each.
+The last mail of a batch carries the batch's own `{"seen": [...]}`. `batches()` accepts both shapes.
+
+Size limit: a file is stat'ed first (fstat of the open file); one over `max_bytes` is never read
+whole, only its header (`RawMail.oversize` = its size).
 """
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
-from maildaemon.source import SourceError
+from maildaemon.source import HEADER_CAP, SourceError, default_batch_bytes, header_of
 
 BATCH = 100
 
@@ -26,6 +39,7 @@ class Entry:
     key: str
     path: Path
     mtime: float
+    size: int = 0
 
 
 def is_maildir(path: Path) -> bool:
@@ -58,7 +72,7 @@ def scan(path: Path) -> dict[str, Entry]:
             except FileNotFoundError:       # moved or deleted since listdir
                 continue
             if os.path.isfile(file):
-                found.setdefault(key_of(name), Entry(key_of(name), file, st.st_mtime))
+                found.setdefault(key_of(name), Entry(key_of(name), file, st.st_mtime, st.st_size))
     return found
 
 
@@ -67,40 +81,82 @@ def ordered(entries: dict[str, Entry]) -> list[Entry]:
     return sorted(entries.values(), key=lambda e: (e.mtime, e.key))
 
 
-def read(path: Path, entry: Entry) -> bytes | None:
-    """The message's bytes; None if it was deleted meanwhile (a rename is followed by a re-scan)."""
+def read_capped(file: Path, max_bytes: int) -> tuple[bytes, int]:
+    """(bytes, 0) for a file of at most `max_bytes`; (its header, its size) for a bigger one.
+
+    Never holds more than max_bytes + 1 bytes, even if the file grows while we read it."""
+    with open(file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= max_bytes:
+            data = f.read(max_bytes + 1)
+            if len(data) <= max_bytes:
+                return data, 0
+            return header_of(data), max(len(data), os.fstat(f.fileno()).st_size)
+        return header_of(f.read(HEADER_CAP)), size
+
+
+def read(path: Path, entry: Entry, max_bytes: int = DEFAULT_MAX_MAIL_BYTES) -> tuple[bytes, int] | None:
+    """`read_capped` of the message; None if it was deleted meanwhile (a rename is followed by a
+    re-scan)."""
     try:
-        return entry.path.read_bytes()
+        return read_capped(entry.path, max_bytes)
     except FileNotFoundError:
         moved = scan(path).get(entry.key)
         if moved is None:
             return None
         try:
-            return moved.path.read_bytes()
+            return read_capped(moved.path, max_bytes)
         except FileNotFoundError:
             return None
 
 
-class MaildirSource:
-    """Source over a live Maildir; yields unseen messages in batches of 100, oldest first."""
+def seen_keys(position: dict | None) -> set[str]:
+    """The keys a position says were delivered (both shapes, see the module docstring)."""
+    position = position or {}
+    return set(position.get("seen", ())) | set(position.get("more", ()))
 
-    def __init__(self, path: str | os.PathLike, batch_size: int = BATCH):
+
+class MaildirSource:
+    """Source over a live Maildir; yields unseen messages oldest first, in batches of at most
+    `batch_size` messages and about `batch_bytes` bytes."""
+
+    def __init__(self, path: str | os.PathLike, batch_size: int = BATCH,
+                 max_bytes: int = DEFAULT_MAX_MAIL_BYTES, batch_bytes: int | None = None):
         self.path = Path(path)
-        self.batch_size = batch_size
+        self.batch_size = max(1, batch_size)
+        self.max_bytes = max_bytes
+        self.batch_bytes = batch_bytes if batch_bytes is not None else default_batch_bytes(max_bytes)
         self.id = f"maildir:{os.path.abspath(self.path)}"
 
     def batches(self, position: dict | None) -> Iterator[tuple[list[RawMail], dict]]:
         if not is_maildir(self.path):
             raise SourceError(f"{self.path} is not a Maildir (no cur/ or new/ directory)")
         present = scan(self.path)
-        seen = {k for k in (position or {}).get("seen", ()) if k in present}    # prune vanished keys
-        todo = [e for e in ordered(present) if e.key not in seen]
-        for i in range(0, len(todo), self.batch_size):
-            chunk = todo[i:i + self.batch_size]
-            mails = []
-            for entry in chunk:
-                data = read(self.path, entry)
-                if data is not None:
-                    mails.append(RawMail(data, origin=f"maildir:{entry.key}"))
-            seen.update(e.key for e in chunk)
-            yield mails, {"seen": sorted(seen)}
+        base = sorted(k for k in seen_keys(position) if k in present)     # prune vanished keys
+        done = set(base)
+        todo = [e for e in ordered(present) if e.key not in done]
+        new: list[str] = []             # keys handled in this batch, vanished ones included
+        mails: list[RawMail] = []
+        size = 0
+        for entry in todo:
+            got = read(self.path, entry, self.max_bytes)
+            new.append(entry.key)
+            if got is not None:
+                data, oversize = got
+                size += len(data)
+                mails.append(RawMail(data, origin=f"maildir:{entry.key}",
+                                     position={"seen": base, "more": list(new)}, oversize=oversize))
+            if len(new) >= self.batch_size or size >= self.batch_bytes:
+                base = yield from self._flush(base, new, mails)
+                new, mails, size = [], [], 0
+        if new:
+            yield from self._flush(base, new, mails)
+
+    @staticmethod
+    def _flush(base: list[str], new: list[str], mails: list[RawMail]):
+        """Yield one batch; return the sorted keys seen after it (the next batch's base)."""
+        after = {"seen": list(heapq.merge(base, sorted(new)))}     # keys are unique: no dedupe
+        if mails:
+            mails[-1] = dataclasses.replace(mails[-1], position=after)
+        yield mails, after
+        return after["seen"]

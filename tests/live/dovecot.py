@@ -157,8 +157,9 @@ class Dovecot:
     def add_user(self, user: str, password: str) -> None:
         """One passwd-file per user (the passdb path is `users/%u`): with one shared file, a user
         appended right after another test's login was refused (AUTHENTICATIONFAILED, measured);
-        Dovecot does not re-read a changed passwd-file on every lookup."""
-        (self.users / user).write_text(f"{user}:{{PLAIN}}{password}\n")
+        Dovecot does not re-read a changed passwd-file on every lookup. Written in UTF-8, the
+        encoding AUTHENTICATE PLAIN sends, so non-ASCII passwords work (":" and newlines cannot)."""
+        (self.users / user).write_text(f"{user}:{{PLAIN}}{password}\n", encoding="utf-8")
 
     def doveadm(self, *args: str) -> str:
         done = subprocess.run([DOVEADM, "-c", str(self.conf), *args],
@@ -190,7 +191,10 @@ class Mailbox:
     def client(self) -> IMAPClient:
         """A logged-in IMAPClient of our own (not the code under test); close with logout()."""
         c = IMAPClient(self.host, self.port, ssl=False, timeout=30)
-        c.login(self.user, self.password)
+        if self.password.isascii():
+            c.login(self.user, self.password)
+        else:                                   # LOGIN cannot carry it (imaplib sends ASCII)
+            c.plain_login(self.user, self.password)
         return c
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:

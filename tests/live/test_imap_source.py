@@ -196,3 +196,102 @@ def test_pure_helpers():
     assert list(cut([(1, 10), (2, 10), (3, 10)], 2, 100)) == [[1, 2], [3]]
     assert list(cut([(1, 10), (2, 500), (3, 10)], 10, 100)) == [[1], [2], [3]]
     assert list(cut([], 10, 100)) == []
+
+
+# --- size limit, per-mail positions, non-ASCII passwords ---------------------------------------
+
+def big(tag: str, body_bytes: int) -> tuple[bytes, bytes]:
+    """(header, whole message) of a mail with a `body_bytes` body in 76-character lines."""
+    header = (f"From: rt@example.org\r\nMessage-ID: <{tag}@example.org>\r\nSubject: [rt #9] {tag}\r\n"
+              f"Content-Type: text/plain\r\n\r\n").encode()
+    line = b"y" * 76 + b"\r\n"
+    return header, header + line * (body_bytes // len(line))
+
+
+def test_a_mail_over_the_limit_comes_as_its_header_only(dovecot):
+    header, huge = big("big", 12 * 1024 * 1024)          # over the default limit of 10 MiB
+    dovecot.append(msg(1))
+    dovecot.append(huge)
+    dovecot.append(msg(3))
+    v = dovecot.uidvalidity()
+    batches, mails = run(source(dovecot))
+    assert [origins for origins, _ in batches] == [[f"imap:INBOX:{v}:{u}"] for u in (1, 2, 3)]
+    assert [m.data for m in mails] == [msg(1), header, msg(3)]
+    assert [m.oversize for m in mails] == [0, len(huge), 0]
+    assert [m.position for m in mails] == [{"uidvalidity": v, "last_uid": u} for u in (1, 2, 3)]
+    assert not any(b"\\Seen" in flags for flags in dovecot.flags().values())
+
+
+def test_per_mail_positions_increase_and_the_last_is_the_batch_position(dovecot):
+    for n in range(1, 6):
+        dovecot.append(msg(n))
+    out = list(source(dovecot, batch_size=2).batches(None))
+    uids = [m.position["last_uid"] for mails, _ in out for m in mails]
+    assert uids == [1, 2, 3, 4, 5]
+    for mails, after in out:
+        assert mails[-1].position == after
+        assert all(m.position["uidvalidity"] == after["uidvalidity"] for m in mails)
+
+
+RSS_SCRIPT = r"""
+def peak_rss():
+    # VmHWM: this process's own high-water mark. Not ru_maxrss: Linux keeps that across fork and
+    # exec, so the child would start with the test runner's peak (which holds the test mail).
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+import json, os, sys
+from imapclient import SocketTimeout
+from maildaemon.config import ServerSettings
+from maildaemon.source.imap import ImapSource
+settings = ServerSettings(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2],
+                          password=os.environ["TEST_IMAP_PASSWORD"], security="plain")
+source = ImapSource(settings, timeout=SocketTimeout(connect=5, read=30), max_bytes=int(sys.argv[3]))
+base = peak_rss()
+mails = [(len(m.data), m.oversize) for batch, _ in source.batches(None) for m in batch]
+peak = peak_rss()
+print(json.dumps({"growth": peak - base, "mails": mails}))
+"""
+
+
+def test_memory_stays_bounded_by_the_limit_not_the_mail(dovecot):
+    """A 60 MB mail with a 1 MiB limit: the reading process grows by less than 4x the limit."""
+    import json
+    import os
+    import subprocess
+    import sys
+    limit = 1024 * 1024
+    header, huge = big("huge", 60 * 1000 * 1000)
+    dovecot.append(msg(1))
+    dovecot.append(huge)
+    dovecot.append(msg(3))
+    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(dovecot.port), dovecot.user, str(limit)],
+                          env=dict(os.environ, TEST_IMAP_PASSWORD=dovecot.password), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["mails"] == [[len(msg(1)), 0], [len(header), len(huge)], [len(msg(3)), 0]]
+    assert result["growth"] < 4 * limit, result
+
+
+NON_ASCII = "pä$$wörd"
+
+
+def test_non_ascii_password_logs_in_with_authenticate_plain(dovecot, caplog):
+    from dovecot import Mailbox
+    box = Mailbox(dovecot.server, f"{dovecot.user}x", NON_ASCII)
+    dovecot.server.add_user(box.user, box.password)
+    box.append(msg(1))
+    assert [m.data for m in run(ImapSource(box.settings(), timeout=FAST))[1]] == [msg(1)]
+    assert probe(box.settings(), timeout=FAST).startswith("INBOX: 1 messages")
+
+    sleeps: list[float] = []
+    wrong = "wrö$$-Passwort"
+    src = ImapSource(box.settings(password=wrong), timeout=FAST, sleep=sleeps.append)
+    with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as err:
+        list(src.batches(None))
+    text = str(err.value)
+    assert text.startswith(f"IMAP 127.0.0.1:{dovecot.port}: login refused for {box.user}: ")
+    assert "AUTHENTICATIONFAILED" in text and "\n" not in text and sleeps == []
+    import base64
+    secret = base64.b64encode(f"\0{box.user}\0{wrong}".encode()).decode()
+    assert wrong not in text + caplog.text and secret not in caplog.text and NON_ASCII not in text
