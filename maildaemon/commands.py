@@ -50,7 +50,7 @@ def import_(ctx) -> int:
     from maildaemon.source import SourceError
     team = ctx.team
     try:
-        source = ArchiveSource(ctx.args.path)
+        source = ArchiveSource(ctx.args.path, max_bytes=ctx.settings.max_mail_bytes)
         total = count(ctx.args.path)
     except SourceError as e:
         log.error("%s", e)

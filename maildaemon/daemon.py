@@ -208,23 +208,27 @@ class Daemon:
         if not self.session.idle:
             self._sleep(min(wait, max(0.0, self.next_poll - time.monotonic())))
             if time.monotonic() >= self.next_poll and not self.stopping:
-                client.noop()
+                with self.session.limit("NOOP"):
+                    client.noop()
                 self.catch_up_needed = True
             return
-        client.idle()
+        with self.session.limit("IDLE"):
+            client.idle()
         try:
             ready, _, _ = select.select([client.socket(), self.wake.r], [], [], min(wait, IDLE_SLICE))
             if self.wake.r in ready:
                 self.wake.drain()
             responses = client.idle_check(timeout=0) if client.socket() in ready else []
         finally:
-            client.idle_done()
+            with self.session.limit("DONE"):
+                client.idle_done()
         if client.socket() in ready and not responses:
             raise EOFError("the server closed the connection")
         if any(r and r[0] == b"BYE" for r in responses):
             raise EOFError("the server said BYE")
         if not responses:
-            responses = client.noop()[1]                     # a dead peer shows up here, not in IDLE
+            with self.session.limit("NOOP"):
+                responses = client.noop()[1]                 # a dead peer shows up here, not in IDLE
         # never rely on IDLE alone: also look every poll interval (a server may miss a notification)
         if responses or time.monotonic() >= self.next_poll:
             self.catch_up_needed = True

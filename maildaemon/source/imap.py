@@ -263,6 +263,8 @@ class ImapSource:
     imapclient's per-connect/per-recv timeouts. `batch_bytes` defaults to two messages at the limit.
     """
 
+    remote = True           # reading it is network I/O: ingest holds the state lock per batch only
+
     def __init__(self, settings: ServerSettings, batch_size: int = 100, batch_bytes: int | None = None,
                  timeout: SocketTimeout | None = None, attempts: int = 3,
                  sleep: Callable[[float], None] = time.sleep, max_bytes: int = DEFAULT_MAX_MAIL_BYTES,
