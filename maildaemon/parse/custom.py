@@ -1,14 +1,17 @@
 """A ticket system the team describes in its team file, with no code (SPEC 7.6).
 
     [[systems]]
-    name = "freshdesk"
-    trusted_senders = ["support@example.freshdesk.com"]
-    key = '\\[#(?P<id>\\d+)\\]'
-    fields = { owner = '^Agent:\\s*(?P<value>.+)$', status = '^Status:\\s*(?P<value>.+)$' }
-    status_map = { "Waiting on Customer" = "waiting-on-user", "Closed" = "closed" }
+    name = "bugzilla"
+    trusted_senders = ["bugzilla-daemon@example.org"]
+    key = '\\[Bug (?P<id>\\d+)\\]'
+    headers = { actor = "X-Bugzilla-Who", owner = "X-Bugzilla-Assigned-To", status = "X-Bugzilla-Status" }
+    fields = { title = '^\\s*Summary:\\s*(?P<value>.+)$' }
+    body_until = '^-{5,} Comment'
+    status_map = { "RESOLVED" = "resolved", "VERIFIED" = "closed" }
 
-config.py has already compiled every regex and checked its named group (a bad one stops
-start-up naming `systems.<name>.<field>`), so here they are only used.
+config.py has already compiled every regex (with the `regex` module, multi-line, any case) and
+checked its named group (a bad one stops start-up naming `systems.<name>.<field>`), so here they
+are only used.
 
 Why the rules are what they are:
 - Recognised only when the sender (list rewriting undone, as trust does) is one of the system's
@@ -17,10 +20,26 @@ Why the rules are what they are:
   precedence, so they never take a GOC, RT, Jira, GitHub, Zammad or GGUS mail; and the system's
   senders are trusted for its own mail only (classify adds them for the recognising parser).
 - Key `<name>:<id>`: the `id` group of `key` on the subject (list prefixes and Re: removed).
-- Fields: each regex is searched in the body (multi-line, any case); the `value` group of the
-  first match is the value. Known names: title, status, owner, assignee, assignees, submitter,
-  next_action, priority, url, cc, actor, summary (config.CUSTOM_FIELDS; others stop start-up). `owner`/`assignee` is
-  one person (`Unassigned`, `Nobody`, `None`, `-` or empty: nobody); `assignees` a `;`/`,` list.
+- Fields: a field in `headers` is that header's whole decoded value when the mail has the header
+  (a field in both takes the header; without the header, its regex is used). Every other field
+  is its regex's FIRST match in the body, the `value` group stripped. The body is the whole text,
+  or with `body_until` only the text before that regex's first match (the whole text when it
+  does not match). Ticket systems quote what their users wrote, and a user can write
+  `Requester: someone@else` or `Link: https://evil...` above or below the system's own lines:
+  without `body_until` such a line can become the ticket's field, and `submitter` is whom
+  maildaemon writes to. `body_until` set to where the system's own block ends is how a team
+  protects itself; header fields are safest, since users never write headers.
+- Known names: title, status, owner, assignee, assignees, submitter, next_action, priority, url,
+  cc, actor, summary (config.CUSTOM_FIELDS; others stop start-up). `owner`/`assignee` is one
+  person (`Unassigned`, `Nobody`, `None`, `-` or empty: nobody); `assignees` a `;`/`,` list.
+- A team regex may be as slow as its author made it (`(a|aa)+$`), so each runs under a time
+  limit (`regex`'s `timeout`): `MAIL_SECONDS` shared out over the regexes a mail can run (the key
+  on the clean and the raw subject, body_until, each field; parse reuses recognises' key match),
+  never less than `MIN_SECONDS` each. The `regex` module overruns a limit up to about twofold
+  (measured), so one mail's team regexes cost under a second, and the one that runs out does so
+  before classify's one-second CPU budget: the reason names it. Running out raises
+  `RegexTimeout` (`regex timeout: systems.<name>.<field>`, field = `key`, `body_until` or the
+  field's name) from `recognises` and `parse`: the mail is quarantined with that reason.
 - Status: through `status_map` (any case); a word it does not name is open (SPEC 7), and the
   word itself is always kept as status_raw.
 - Without a `title` field the title is the subject without the key; without a `summary` field
@@ -29,14 +48,16 @@ Why the rules are what they are:
 """
 from __future__ import annotations
 
-import re
-from email.utils import parseaddr
+import regex
 
 from maildaemon.model import Change, SystemSpec
-from maildaemon.parse.base import Unparseable, first_line, split_people, when
+from maildaemon.parse.base import MAX_VALUE, RegexTimeout, Unparseable, address, first_line, split_people, when
 from maildaemon.parse.mail import Mail
 from maildaemon.parse.trust import matches, sender
 
+MAIL_SECONDS = 0.4     # nominal: the sum of one mail's regex limits
+MIN_SECONDS = 0.04     # the least any one regex gets
+_FLAGS = regex.M | regex.I     # as config.py compiles them
 _NOBODY = {"", "-", "unassigned", "nobody", "none", "not assigned"}
 _SEPARATORS = " \t-–—:|,;"
 
@@ -50,21 +71,27 @@ class CustomParser:
         self.trusted_senders = spec.trusted_senders      # classify trusts these for this system's mail only
         self._senders = spec.trusted_senders + tuple(team_senders)
         self._list_address = list_address
-        self._key = re.compile(spec.key, re.I)
-        self._fields = tuple((name, re.compile(rx, re.M | re.I)) for name, rx in spec.fields)
+        self._key = regex.compile(spec.key, _FLAGS)
+        self._until = regex.compile(spec.body_until, _FLAGS) if spec.body_until else None
+        self._headers = tuple(spec.headers)
+        self._fields = tuple((name, regex.compile(rx, _FLAGS)) for name, rx in spec.fields)
         self._status = {" ".join(k.lower().split()): v for k, v in spec.status_map}
+        runs = 2 + (1 if self._until else 0) + len(self._fields)
+        self.timeout = max(MIN_SECONDS, MAIL_SECONDS / runs)
+        self._last: tuple[Mail, object] | None = None   # recognises' key match, reused by parse
 
     def recognises(self, mail: Mail) -> bool:
         who = sender(mail, self._list_address)
         return bool(who) and matches(who, self._senders) and self._match(mail) is not None
 
     def parse(self, mail: Mail) -> Change:
-        m = self._match(mail)
+        m = self._last[1] if self._last and self._last[0] is mail else self._match(mail)
+        self._last = None
         ident = (m.group("id") or "").strip() if m else ""
         if not ident:
             raise Unparseable(f"the subject does not give a {self.system} ticket id (key regex {self.spec.key!r}): "
                               f"{mail.subject!r}")
-        f = self.fields(mail.text)
+        f = self.fields(mail)
         status = f.get("status") or None
         person = f.get("owner", f.get("assignee"))
         assignees = split_people(f["assignees"]) if "assignees" in f else _one(person) if person is not None else None
@@ -84,17 +111,37 @@ class CustomParser:
             summary=first_line(f.get("summary") or mail.text),
         )
 
-    def fields(self, text: str) -> dict[str, str]:
-        """{field: the `value` group of its regex's first match in the body, stripped}."""
+    def fields(self, mail: Mail) -> dict[str, str]:
+        """{field: its header's value, else the `value` group of its regex's first match in the body}."""
         out = {}
+        for name, header in self._headers:
+            value = mail.header(header)
+            if value is not None:
+                out[name] = value.strip()[:MAX_VALUE]
+        body = self.body(mail.text or "")
         for name, rx in self._fields:
-            m = rx.search(text or "")
+            if name in out:
+                continue
+            m = self._search(rx, body, name)
             if m and m.group("value") is not None:
-                out[name] = m.group("value").strip()
+                out[name] = m.group("value")[:MAX_VALUE].strip()
         return out
 
-    def _match(self, mail: Mail) -> re.Match | None:
-        return self._key.search(mail.clean_subject) or self._key.search(mail.subject)
+    def body(self, text: str) -> str:
+        """The text the fields are read from: before `body_until`'s first match, or all of it."""
+        m = self._search(self._until, text, "body_until") if self._until else None
+        return text[:m.start()] if m else text
+
+    def _match(self, mail: Mail):
+        m = self._search(self._key, mail.clean_subject, "key") or self._search(self._key, mail.subject, "key")
+        self._last = (mail, m)
+        return m
+
+    def _search(self, rx, text: str, field: str):
+        try:
+            return rx.search(text, timeout=self.timeout)
+        except TimeoutError:
+            raise RegexTimeout(self.system, field) from None
 
 
 def _one(value: str) -> tuple[str, ...]:
@@ -102,11 +149,11 @@ def _one(value: str) -> tuple[str, ...]:
 
 
 def _address(value: str | None) -> str | None:
-    _, addr = parseaddr(value or "")
+    _, addr = address(value)
     return addr.lower() if "@" in addr else None
 
 
-def _title(m: re.Match | None) -> str:
+def _title(m) -> str:
     """The subject without the key and the separators that joined it to the title."""
     if not m:
         return ""

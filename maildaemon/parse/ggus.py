@@ -26,17 +26,18 @@ Why the rules are what they are:
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import Unparseable, first_line, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, when
 from maildaemon.parse.mail import Mail
 
-_LOOSE = re.compile(r"\bGGUS-Ticket-ID\s*:", re.I)
-_TOKEN = re.compile(r"\b(?:NOTIFICATION of\s+)?GGUS-Ticket-ID\s*:\s*#\s*(?P<n>\d+)", re.I)
-_GOC_TOKEN = re.compile(r"\bISSUE=\S+\s+PROJ=\S+", re.I)
-_FIELD = re.compile(r"^[ \t]*(?P<label>[A-Z][A-Z /()_.-]{1,40}?)[ \t]*:[ \t]*(?P<value>.*?)\s*$")
+# Every pattern is linear in its input (SPEC 9): possessive runs, values taken whole and stripped
+# in Python; `[^\s=]` lets each GOC-token try stop at the next `=` (`ISSUE=` repeated: one pass).
+_LOOSE = re.compile(r"\bGGUS-Ticket-ID\s*+:", re.I)
+_TOKEN = re.compile(r"\b(?:NOTIFICATION of\s++)?GGUS-Ticket-ID\s*+:\s*+#\s*+(?P<n>\d++)", re.I)
+_GOC_TOKEN = re.compile(r"\bISSUE=[^\s=]++\s++PROJ=\S", re.I)
+_FIELD = re.compile(r"[ \t]*+(?P<label>[A-Z][A-Z /()_.-]{1,40}+)[ \t]*+:[ \t]*+(?P<value>.*)")
 _SECTIONS = {"PUBLIC DIARY", "INTERNAL DIARY", "DESCRIPTION", "DETAILED DESCRIPTION", "SOLUTION"}
 _LABELS = {"SUBJECT": "title", "SHORT DESCRIPTION": "title", "STATUS": "status", "PRIORITY": "priority",
            "RESPONSIBLE UNIT": "unit", "ASSIGNED TO": "person", "SUBMITTER": "submitter",
@@ -44,7 +45,7 @@ _LABELS = {"SUBJECT": "title", "SHORT DESCRIPTION": "title", "STATUS": "status",
 _STATUS = {"waiting for reply": "waiting-on-user", "solved": "resolved", "unsolved": "closed",
            "verified": "closed", "closed": "closed"}
 _URL = "https://ggus.eu/index.php?mode=ticket_info&ticket_id={n}"
-_URL_IN_TEXT = re.compile(r"https?://(?:www\.)?ggus\.eu/\S*?ticket_id=(?P<n>\d+)")
+_URL_IN_TEXT = re.compile(r"https?://(?:www\.)?ggus\.eu/(?:(?!https?://)\S)*?ticket_id=(?P<n>\d++)")
 
 
 class GgusParser:
@@ -58,14 +59,15 @@ class GgusParser:
         if not token:
             raise Unparseable(f"GGUS subject without a ticket number ('GGUS-Ticket-ID: #<n>'): {mail.subject!r}")
         n = str(int(token.group("n")))
-        f, section = read_fields(mail.text)
+        text = scanned(mail.text)
+        f, section = read_fields(text)
         status = f.get("status") or None
         assignees = tuple(v for v in (f.get("unit"), f.get("person")) if v)
         return Change(
             key=f"ggus:{n}", system=self.system, id=n,
             message_id=mail.message_id, at=when(mail),
             title=f.get("title") or subject_title(mail.clean_subject) or None,
-            url=_url(f.get("url"), mail.text, n),
+            url=_url(f.get("url"), text, n),
             status_raw=status,
             status=_STATUS.get(status.lower(), "open") if status else None,
             priority=f.get("priority") or None,
@@ -86,13 +88,16 @@ def read_fields(text: str) -> tuple[dict[str, str], str]:
         m = _FIELD.match(line)
         if not m:
             continue
-        label = " ".join(m.group("label").split())
+        label, value = " ".join(m.group("label").split()), m.group("value")[:MAX_VALUE].strip()
         if label in _SECTIONS:
-            rest = [m.group("value")] + lines[i + 1:]
-            return out, "\n".join(x for x in rest if not re.fullmatch(r"\s*[-=_]{3,}\s*", x))
+            rest = [value] + lines[i + 1:]
+            return out, "\n".join(x for x in rest if not _RULE.fullmatch(x))
         if label in _LABELS:
-            out.setdefault(_LABELS[label], m.group("value"))
+            out.setdefault(_LABELS[label], value)
     return out, ""
+
+
+_RULE = re.compile(r"\s*+[-=_]{3,}+\s*+")
 
 
 def subject_title(subject: str) -> str:
@@ -108,7 +113,7 @@ def subject_title(subject: str) -> str:
 
 
 def _address(value: str | None) -> str | None:
-    _, addr = parseaddr(value or "")
+    _, addr = address(value)
     return addr.lower() if "@" in addr else None
 
 

@@ -28,16 +28,18 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import Unparseable, first_line, when
+from maildaemon.parse.base import Unparseable, first_line, scanned, when
 from maildaemon.parse.mail import Mail
 
+# Every pattern is linear in its input (SPEC 9): possessive runs, one quantifier per run of blanks
+# (the title keeps its trailing blanks and is stripped in Python).
 _THREAD = re.compile(
-    r"^<(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)/(?P<kind>issues|issue|pull)/(?P<n>\d+)"
-    r"(?:/(?P<rest>[^@<>]+))?@github\.com>$", re.I)
+    r"^<(?P<owner>[A-Za-z0-9][\w.-]*+)/(?P<repo>[\w.-]++)/(?P<kind>issues|issue|pull)/(?P<n>\d++)"
+    r"(?:/(?P<rest>[^@<>]++))?@github\.com>$", re.I)
 _SUBJECT = re.compile(
-    r"^(?:\[(?P<repo>[\w.-]+/[\w.-]+)\]\s*)?(?P<title>.*?)\s*\((?P<kind>Issue|PR|Pull Request)?\s*#(?P<n>\d+)\)\s*$",
-    re.I)
-_LIST_ID = re.compile(r"^\s*\"?(?P<repo>[\w.-]+/[\w.-]+)\"?\s*<[^<>]*\.github\.com>\s*$", re.I)
+    r"^(?:\[(?P<repo>[\w.-]++/[\w.-]++)\]\s*+)?(?P<title>.*?)\(\s*+(?:(?P<kind>Issue|PR|Pull Request)\s*+)?+"
+    r"#(?P<n>\d++)\)\s*+$", re.I)
+_LIST_ID = re.compile(r"^\s*+\"?(?P<repo>[\w.-]++/[\w.-]++)\"?\s*+<[^<>]*\.github\.com>\s*+$", re.I)
 _LOGIN = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _EVENTS = [
     (re.compile(r"^Closed #(?P<n>\d+)\b.*$", re.I), "closed"),
@@ -47,7 +49,7 @@ _EVENTS = [
     (re.compile(r"^Unassigned (?P<who>.+?) from #(?P<n>\d+)\.?$", re.I), "unassigned"),
 ]
 _STATE = {"closed": ("closed", "closed"), "merged": ("closed", "merged"), "reopened": ("open", "open")}
-_COMMENT_HEAD = re.compile(r"^\s*@?[\w-]+ left a comment\s*\([^()]*#\d+\)\s*$", re.I)
+_COMMENT_HEAD = re.compile(r"^\s*+@?[\w-]++ left a comment\s*+\([^()]*#\d++\)\s*+$", re.I)
 
 
 class GithubParser:
@@ -65,7 +67,7 @@ class GithubParser:
         if subject and (subject.group("kind") or "").lower() in ("pr", "pull request"):
             kind = "pull"
         ident = f"{owner_repo}#{n}"
-        text = _text(mail.text)
+        text = _text(scanned(mail.text))
         event = read_event(first_line(text, limit=500)) if rest is not None and not _is_comment(rest) else None
         state = _STATE.get(event[0]) if event else ("open", "open") if rest is None else None
         kinds = {CREATED} if rest is None else {COMMENTED} if _is_comment(rest) else set()

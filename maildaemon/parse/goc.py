@@ -7,8 +7,13 @@ Why the rules are what they are:
   (RT, Jira, GitHub) is that system's, even if its subject quotes a GOC token.
 - The token is the key. The body's `Ticket ID:` is not compared with it: a mismatch (a body
   pasted from another ticket) must not lose the mail, and the subject is what FootPrints threads on.
-- Fields are read only above the first `Entered on ... by NAME:` line. Below it is free text
-  written by people, where `Status: still broken` is prose, not state.
+  A subject may hold several tokens, as FootPrints appends its own to a title a user wrote
+  (`Please close ISSUE=41234 PROJ=71`): the one whose id is the body's `Ticket ID:` is the
+  ticket's, else the last.
+- Fields are read only above the first `Entered on ... by NAME:` line (any line starting `Entered
+  on`, even one whose date we cannot read). Below it is free text written by people, where
+  `Status: still broken` is prose, not state, and `Submitter: someone@else` must never name whom
+  maildaemon writes to: a field the block above lacks stays unknown.
 - Entries are not reliably newest-first, so the newest *by time* names the actor; its time
   (with the GMT offset FootPrints prints) is `actor_at`. When the entry's author is the
   submitter, the actor is written `Name <address>` so the user's clock can be moved.
@@ -22,23 +27,27 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from email.utils import parseaddr
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import Unparseable, first_line, labelled_fields, split_people, when
+from maildaemon.parse.base import Unparseable, address, first_line, labelled_fields, scanned, split_people, when
 from maildaemon.parse.mail import Mail, clean_subject
 
-_LOOSE_TOKEN = re.compile(r"\bISSUE=\S*\s+PROJ=\S*", re.I)
-_TOKEN = re.compile(r"\bISSUE=(?P<id>\d+)\s+PROJ=(?P<proj>[\w.-]+)", re.I)
+# `[^\s=]` (not `\S`): each try stops at the next `=`, so `ISSUE=ISSUE=...` is one pass, not n²
+_LOOSE_TOKEN = re.compile(r"\bISSUE=[^\s=]*+\s++PROJ=\S*+", re.I)
+_TOKEN = re.compile(r"\bISSUE=(?P<id>\d++)\s++PROJ=(?P<proj>[\w.-]++)", re.I)
 _SEPARATORS = " \t-–—:|,;"
 _OTHER_SYSTEMS = ("X-RT-Ticket", "RT-Ticket", "X-JIRA-FingerPrint", "X-GitHub-Reason")
 
+# One line; blanks are [ \t] and possessive, the name ends at the last `:` (a user's long run of
+# spaces after `by` once cost minutes, and FootPrints repeats old entries in every later mail).
 _ENTRY = re.compile(
-    r"^[ \t]*Entered on (?P<date>\d{1,2}/\d{1,2}/\d{2,4})\s+at\s+(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
-    r"(?:\s*(?P<ampm>[AP]M))?(?:\s+(?P<tz>[A-Z]{2,5}))?"
-    r"(?:\s*\(\s*(?:GMT|UTC)\s*(?P<off>[+-]\d{1,2}:?\d{2})?\s*\))?"
-    r"\s+by\s+(?P<who>.+?)\s*:[ \t]*$", re.M | re.I)
+    r"^[ \t]*+Entered on (?P<date>\d{1,2}/\d{1,2}/\d{2,4})[ \t]++at[ \t]++(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
+    r"(?:[ \t]*+(?P<ampm>[AP]M))?(?:[ \t]++(?P<tz>[A-Z]{2,5}))?"
+    r"(?:[ \t]*+\([ \t]*+(?:GMT|UTC)[ \t]*+(?P<off>[+-]\d{1,2}:?\d{2})?[ \t]*+\))?"
+    r"[ \t]++by[ \t]++(?P<who>[^\n]*\S)[ \t]*+:[ \t]*+$", re.M | re.I)
+# where the field block ends, even when the entry line itself is not readable
+_ENTRY_START = re.compile(r"^[ \t]*+Entered on\b", re.M | re.I)
 _ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
           "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}
 
@@ -60,13 +69,15 @@ class GocParser:
         return bool(_LOOSE_TOKEN.search(mail.subject))
 
     def parse(self, mail: Mail) -> Change:
-        token = _TOKEN.search(mail.subject)
-        if not token:
+        tokens = list(_TOKEN.finditer(mail.subject))
+        if not tokens:
             raise Unparseable("the subject's ISSUE=<id> PROJ=<project> token has no numeric ticket id: "
                               f"{mail.subject!r}")
-        ticket_id = token.group("id")
-        head, entries = split_entries(mail.text)
+        head, entries = split_entries(scanned(mail.text))
         f = labelled_fields(head, _LABELS)
+        body_id = (f.get("ticket_id") or "").strip()
+        token = next((t for t in tokens if t.group("id") == body_id), tokens[-1])
+        ticket_id = token.group("id")
         submitter_name, submitter = _submitter(f.get("submitter"))
         newest = newest_entry(entries)
         actor = newest[0] if newest else None
@@ -76,7 +87,7 @@ class GocParser:
         return Change(
             key=f"goc:{ticket_id}", system=self.system, id=ticket_id,
             message_id=mail.message_id, at=when(mail),
-            title=f.get("title") or subject_title(mail.clean_subject) or None,
+            title=f.get("title") or subject_title(mail.clean_subject, ticket_id) or None,
             url=_url(f.get("url")),
             status_raw=raw_status,
             status=_STATUS.get(raw_status.lower(), "open") if raw_status else None,
@@ -92,9 +103,12 @@ class GocParser:
         )
 
 
-def subject_title(subject: str) -> str:
-    """The subject without the token and the separators that joined it to the title."""
-    m = _LOOSE_TOKEN.search(subject)
+def subject_title(subject: str, ticket_id: str | None = None) -> str:
+    """The subject without the token (of `ticket_id`, else the last) and the separators that
+    joined it to the title."""
+    tokens = list(_LOOSE_TOKEN.finditer(subject))
+    m = next((t for t in tokens if (n := _TOKEN.match(t.group())) and n["id"] == ticket_id),
+             tokens[-1] if tokens else None)
     if not m:
         return clean_subject(subject)
     left = subject[:m.start()].rstrip(_SEPARATORS)
@@ -103,15 +117,22 @@ def subject_title(subject: str) -> str:
 
 
 def split_entries(text: str) -> tuple[str, list[tuple[str, datetime | None, str]]]:
-    """(field block above the first entry, [(author, entered at, entry text), ...] in mail order)."""
-    heads = list(_ENTRY.finditer(text or ""))
+    """(field block above the first entry, [(author, entered at, entry text), ...] in mail order).
+
+    The block ends at the first line that starts `Entered on`, readable or not: below it people
+    wrote, and `Submitter: someone@else` there must never become the ticket's submitter.
+    """
+    text = text or ""
+    start = _ENTRY_START.search(text)
+    head = text[:start.start()] if start else text
+    heads = list(_ENTRY.finditer(text, start.start())) if start else []
     if not heads:
-        return text or "", []
+        return head, []
     entries = []
     for i, m in enumerate(heads):
         end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
         entries.append((m.group("who").strip(), _entered_at(m), text[m.end():end].strip()))
-    return text[:heads[0].start()], entries
+    return head, entries
 
 
 def newest_entry(entries):
@@ -147,7 +168,7 @@ def _zone(offset: str | None, name: str | None) -> timezone:
 
 
 _DEADLINE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*"
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]++(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*+"
     r"(UTC|GMT|Z|[A-Z]{3}|[+-]\d{2}:?\d{2})?$", re.I)
 
 
@@ -168,7 +189,7 @@ def deadline(value: str | None) -> datetime | None:
 
 def _submitter(value: str | None) -> tuple[str, str | None]:
     """('Jane User', 'jane@example.edu') from 'Jane User <jane@example.edu>'; a bare name: no address."""
-    name, addr = parseaddr(value or "")
+    name, addr = address(value)
     if "@" not in addr:
         return (value or "").strip(), None
     return name.strip(), addr.strip().lower()
@@ -177,11 +198,11 @@ def _submitter(value: str | None) -> tuple[str, str | None]:
 def _cc(value: str) -> tuple[str, ...]:
     out = []
     for person in split_people(value):
-        name, addr = parseaddr(person)
+        name, addr = address(person)
         out.append(addr.lower() if "@" in addr else person)
     return tuple(out)
 
 
 def _url(value: str | None) -> str | None:
     v = (value or "").strip().strip("<>").strip()
-    return v if re.match(r"^https?://\S+$", v) else None
+    return v if re.match(r"https?://\S++$", v) else None

@@ -11,7 +11,11 @@ Why the rules are what they are:
   `... updated ...`, `... commented on ...`, Cloud's `<Actor> made 2 updates.`), else the old
   subject verb (`Created:`, `Commented:`, `Resolved:`, `Closed:`, `Reopened:`).
 - Fields are read from the one block of `Field: value` lines below the event line, never from
-  the comment or description under it, nor from quoted (`>`) text. A creation lists values as they
+  the comment or description under it, nor from quoted (`>`) text. The event line counts only
+  among the first five lines (below, a user may imitate one), and without it no field is read.
+  Users write the title, the comment and the description: a line that is the title is not a
+  field, and a field named twice in the block is not read at all (`Reporter:` becomes the
+  submitter, whom maildaemon writes to). A creation lists values as they
   are; an update lists changes, `Field: new (was: old)` (classic) or `Field: old → new` / `->`:
   only the new value is kept. When an update block has neither form, the value is the new one.
 - Assignee: Jira has one; `Unassigned` means none. Reporter: the submitter only when it carries
@@ -26,26 +30,30 @@ Why the rules are what they are:
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import Unparseable, first_line, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, when
 from maildaemon.parse.mail import Mail, clean_subject
 
-_KEY = r"[A-Z][A-Z0-9_]+-\d+"
+# Every pattern is linear in its input (SPEC 9): possessive runs, names and values that cannot end
+# in a blank where a blank run follows, values taken whole and stripped in Python.
+_KEY = r"[A-Z][A-Z0-9_]++-\d++"
 _SUBJECT = re.compile(r"\((?P<key>" + _KEY + r")\)")
-_VERB = re.compile(r"(?P<verb>[A-Za-z][A-Za-z ]{1,30}?)\s*:\s*$")
-_BROWSE = re.compile(r"https?://[^\s<>\"'()]+?/browse/(?P<key>" + _KEY + r")(?![\w-])")
+_VERB = re.compile(r"(?P<verb>[A-Za-z][A-Za-z ]{1,30}?)\s*+:\s*+$")
+# a URL run stops at the next scheme, so `http://` repeated is one pass, not n²
+_BROWSE = re.compile(r"https?://(?:(?!https?://)[^\s<>\"'()])+?/browse/(?P<key>" + _KEY + r")(?![\w-])")
 _EVENT = re.compile(
-    r"^[ \t]*\*?(?P<who>[^*\n]{1,80}?)\*?[ \t]+\*?(?:(?P<what>created|updated|commented on|resolved|closed|reopened"
-    r"|assigned)[ \t]+(?:an issue|(?:[A-Za-z-]+[ \t]+)?" + _KEY + r")\b|(?P<made>made \d+ updates?))", re.I | re.M)
-_LINE = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z /()-]{0,40}?)[ \t]*:[ \t]*(?P<value>.*?)\s*$")
-_WAS = re.compile(r"^(?P<new>.*?)\s*\(was:\s*(?P<old>.*)\)\s*$", re.I)
-_ARROW = re.compile(r"^(?P<old>.*?)\s*(?:→|->|-&gt;)\s*(?P<new>.*)$")
-_RULE = re.compile(r"^\s*[-=_]{3,}\s*$")
+    r"^[ \t]*+\*?(?P<who>[^*\n]{0,79}?[^*\s])\*?[ \t]++\*?(?:(?P<what>created|updated|commented on|resolved"
+    r"|closed|reopened|assigned)[ \t]++(?:an issue|(?:[A-Za-z-]++[ \t]++)?" + _KEY + r")\b"
+    r"|(?P<made>made \d++ updates?))", re.I | re.M)
+_LINE = re.compile(r"[ \t]*+(?P<label>[A-Za-z][A-Za-z /()-]{0,40}+)[ \t]*+:[ \t]*+(?P<value>.*)")
+_HEAD = re.compile(r"(?:\s*+\S[^\n]*+){0,5}")       # the first five non-blank lines
+_WAS = re.compile(r"\(was:", re.I)
+_ARROW = re.compile(r"→|->|-&gt;")
+_RULE = re.compile(r"^\s*+[-=_]{3,}+\s*+$")
 _FOOTER = re.compile(
-    r"^\s*(--\s*$|This message was sent by Atlassian|View issue|Manage notifications|Add Comment)", re.I)
+    r"^\s*+(--\s*+$|This message was sent by Atlassian|View issue|Manage notifications|Add Comment)", re.I)
 _LABELS = {"assignee": "assignee", "reporter": "reporter", "status": "status", "priority": "priority",
            "summary": "summary", "resolution": "resolution"}
 _STATUS = {"resolved": "resolved", "done": "resolved", "closed": "closed", "waiting for customer": "waiting-on-user"}
@@ -60,16 +68,20 @@ class JiraParser:
 
     def parse(self, mail: Mail) -> Change:
         key, verb, title = parse_subject(mail.clean_subject)
-        event = _EVENT.search(mail.text or "")
-        key = key or _body_key(mail.text, event)
+        text = scanned(mail.text)
+        event = find_event(text)
+        key = key or _body_key(text, event)
         what = (event.group("what") or "updated").lower() if event else verb
         created = what.startswith("created")
-        body = _below(mail.text, event.end()) if event else mail.text
-        block, rest = field_block(body) if not what.startswith("comment") else ([], body)
-        f = {}
+        body = _below(text, event.end()) if event else text
+        block, rest = field_block(body, title) if event and not what.startswith("comment") else ([], body)
+        f, seen = {}, set()
         for label, value in block:
             name = _LABELS.get(label.lower())
-            if name and name not in f:
+            if name in seen:
+                f.pop(name, None)          # twice in one block: one is someone's text, neither is trusted
+            elif name:
+                seen.add(name)
                 f[name] = value if created else new_value(value)
         status = f.get("status") or _VERB_STATUS.get(what) or _VERB_STATUS.get(verb) or None
         kinds = {CREATED} if created else {COMMENTED} if what.startswith("comment") else set()
@@ -93,37 +105,57 @@ def parse_subject(subject: str) -> tuple[str | None, str, str]:
     m = _SUBJECT.search(subject)
     if not m:
         return None, "", clean_subject(subject)
-    v = _VERB.search(subject[:m.start()])
+    v = _VERB.search(subject[max(0, m.start() - 80):m.start()])     # a verb is short and ends there
     return m.group("key"), (" ".join(v.group("verb").split()).lower() if v else ""), subject[m.end():].strip()
 
 
-def field_block(text: str) -> tuple[list[tuple[str, str]], str]:
+def find_event(text: str | None) -> re.Match | None:
+    """The event line, when it is one of the mail's first lines: Jira writes it at the top, and
+    one further down is someone's text imitating it."""
+    text = text or ""
+    return _EVENT.search(text, 0, _HEAD.match(text).end())
+
+
+def field_block(text: str, title: str = "") -> tuple[list[tuple[str, str]], str]:
     """([(label, value)] of the first run of `Label: value` lines, the text after that run).
 
     Prose, rules and blank lines before the run are skipped (Jira 7 puts the project and title
     above its table); quoted text and the footer end the search. Blank lines inside the run are
     skipped too (HTML table rows read as text may be a blank line apart); the run ends at the
-    first other line. An indented line that is not a field continues the previous value.
+    first other line. An indented line that is not a field continues the previous value. A line
+    that is the issue's `title` is never a field: the title is the user's (`Reporter: x@y`).
     """
     lines = (text or "").split("\n")
     out: list[tuple[str, str]] = []
+    title = title.strip()
     for i, line in enumerate(lines):
         if line.lstrip().startswith(">") or _FOOTER.match(line):
             return out, "\n".join(lines[i:])
+        if title and line.strip() == title:
+            continue
         m = _LINE.match(line)
         if m and not m.group("value").startswith("//"):
-            out.append((m.group("label").strip(), m.group("value")))
+            out.append((m.group("label").strip(), m.group("value")[:MAX_VALUE].rstrip()))
         elif out and line[:1] in (" ", "\t") and line.strip() and not _RULE.match(line):
-            out[-1] = (out[-1][0], (out[-1][1] + " " + line.strip()).strip())
+            if len(out[-1][1]) < MAX_VALUE:          # bounded: no quadratic growth over many lines
+                out[-1] = (out[-1][0], (out[-1][1] + " " + line.strip()).strip())
         elif out and line.strip():
             return out, "\n".join(lines[i:])
     return out, ""
 
 
 def new_value(value: str) -> str:
-    """'In Progress (was: Open)' and 'Open → In Progress' -> 'In Progress'."""
-    m = _WAS.match(value) or _ARROW.match(value)
-    return m.group("new").strip() if m else value.strip()
+    """'In Progress (was: Open)' and 'Open → In Progress' -> 'In Progress'.
+
+    `(was: old)` counts only when the value ends with `)`; the first such `(was:` wins, the first
+    arrow otherwise (plain searches, not lazy groups backed by a scan to the end at every step).
+    """
+    v = value.strip()
+    m = _WAS.search(v) if v.endswith(")") else None
+    if m:
+        return v[:m.start()].strip()
+    m = _ARROW.search(v)
+    return v[m.end():].strip() if m else v
 
 
 def _body_key(text: str, event: re.Match | None) -> str:
@@ -148,20 +180,23 @@ def _assignee(value: str) -> tuple[str, ...]:
 
 
 def _address(value: str | None) -> str | None:
-    _, addr = parseaddr(value or "")
+    _, addr = address(value)
     return addr.lower() if "@" in addr else None
 
 
+_JIRA_SUFFIX = re.compile(r"\((?:jira|atlassian jira)\)$", re.I)
+
+
 def _actor(mail: Mail, event: re.Match | None) -> str | None:
-    name = re.sub(r"\s*\((?:jira|atlassian jira)\)\s*$", "", mail.from_name or "", flags=re.I).strip().strip('"')
+    name = _JIRA_SUFFIX.sub("", (mail.from_name or "").strip()).strip().strip('"')
     if name and name.lower() not in ("jira", "atlassian jira"):
         return name
     return event.group("who").strip() if event else None
 
 
 def _url(mail: Mail, key: str) -> str | None:
-    for text in (mail.text, mail.html):
-        for m in _BROWSE.finditer(text or ""):
+    for text in (scanned(mail.text), scanned(mail.html)):
+        for m in _BROWSE.finditer(text):
             if m.group("key") == key:
                 return m.group(0)
     return None

@@ -7,7 +7,8 @@ Why the rules are what they are:
   comes from the RT-Ticket header when it has one, else from the subject tag.
 - Only the `Transaction` template (text, or its HTML table read as text) states the ticket:
   `Owner:`, `Status:`, `Requestors:`. Its fields are read only from that block (from the
-  `... was acted upon` line to the ticket URL), never from the content below it, which people wrote.
+  `... was acted upon` line to the ticket URL), never from the content below it, which people wrote,
+  and only when the mail opens with it: a block further down is someone's text.
 - The `Transaction:` line says what happened (`Ticket created`, `Correspondence added`, `Given to
   ada`...); when a site's template drops `Owner:` or `Status:`, the owner and status are taken
   from it. Subject prefixes (`[Comment]`, `Status Changed to: X`, `Resolved:`, `AutoReply:`) fill
@@ -27,27 +28,29 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import Unparseable, first_line, labelled_fields, when
+from maildaemon.parse.base import Unparseable, first_line, labelled_fields, scanned, when
 from maildaemon.parse.mail import Mail, addresses
 
-_TAG = re.compile(r"\[(?P<tag>[^\[\]#]*?)\s*#(?P<id>\d+)\s*\]")
-_HEADER_ID = re.compile(r"#\s*(\d+)\s*$")
-_MANAGED = re.compile(r"^\s*RT\b")
-_ACTED = re.compile(r"\bRequest\s+#?\d+\s+was acted upon\b", re.I)   # text: "upon."; HTML: "upon by X."
-_URL_LINE = re.compile(r"^\s*(?:Ticket\s*)?<URL:\s*(?P<url>\S+)\s*>\s*$", re.I)
-_DISPLAY_URL = re.compile(r"https?://[^\s<>\"]+/Ticket/Display\.html\?id=\d+")
-_FIELD = re.compile(r"^\s*[A-Za-z][A-Za-z .{}-]{0,40}:")
+# Every pattern is linear in its input (SPEC 9): possessive runs, one quantifier per run of blanks.
+_TAG = re.compile(r"\[(?P<tag>[^\[\]#]*+)#(?P<id>\d++)\s*+\]")     # the tag keeps its trailing blanks
+_HEADER_ID = re.compile(r"#\s*+(\d++)\s*+$")
+_MANAGED = re.compile(r"^\s*+RT\b")
+_ACTED = re.compile(r"\bRequest\s++#?\d++\s++was acted upon\b", re.I)   # text: "upon."; HTML: "upon by X."
+_URL_LINE = re.compile(r"^\s*+(?:Ticket\s*+)?<URL:\s*+(?P<url>\S+)\s*>\s*+$", re.I)
+# a URL run stops at the next scheme, so `http://` repeated is one pass, not n²
+_DISPLAY_URL = re.compile(r"https?://(?:(?!https?://)[^\s<>\"])+/Ticket/Display\.html\?id=\d++")
+_FIELD = re.compile(r"^\s*+[A-Za-z][A-Za-z .{}-]{0,40}+:")
 _LABELS = {"transaction": "transaction", "queue": "queue", "subject": "subject", "owner": "owner",
            "requestors": "requestors", "requestor": "requestors", "status": "status",
            "ticket url": "url"}
 _STATUS = {"new": "open", "open": "open", "stalled": "waiting-on-user", "resolved": "resolved",
            "rejected": "closed", "deleted": "closed"}
-_PREFIX = re.compile(r"^\s*(?P<p>\[Comment\]|AutoReply:|Resolved:|(?:Re|Fwd?|AW|WG):)\s*", re.I)
-_RULE = re.compile(r"^-{20,}[ \t]*$", re.M)
-_STATUS_CHANGED = re.compile(r"^\s*Status Changed to:\s*(?P<rest>.*)$", re.I)
+_PREFIX = re.compile(r"\s*+(?P<p>\[Comment\]|AutoReply:|Resolved:|(?:Re|Fwd?|AW|WG):)\s*+", re.I)
+_RULE = re.compile(r"^-{20,}+[ \t]*+$", re.M)
+_STATUS_CHANGED = re.compile(r"^\s*+Status Changed to:\s*+(?P<rest>.*)$", re.I)
 _BOILERPLATE = re.compile(
-    r"^\s*(This is a comment(?: about ticket \d+)?\.\s+It is not sent to the Requestor\(s\):?"
-    r"|Ticket URL:.*|<URL:.*>|https?://\S+/Ticket/Display\.html\?id=\d+)\s*$", re.I)
+    r"^\s*+(This is a comment(?: about ticket \d+)?\.\s++It is not sent to the Requestor\(s\):?"
+    r"|Ticket URL:.*|<URL:.*>|https?://\S+/Ticket/Display\.html\?id=\d++)\s*+$", re.I)
 
 
 class RtParser:
@@ -62,7 +65,8 @@ class RtParser:
     def parse(self, mail: Mail) -> Change:
         ticket_id = _ticket_id(mail)
         subject = parse_subject(mail.clean_subject, ticket_id)
-        block, content = split_transaction(mail.text)
+        text = scanned(mail.text)
+        block, content = split_transaction(text)
         f = labelled_fields("\n".join(line.strip() for line in block), _LABELS) if block else {}
         desc = f.get("transaction", "")
         what = describe(desc)
@@ -81,7 +85,7 @@ class RtParser:
             key=f"rt:{ticket_id}", system=self.system, id=ticket_id,
             message_id=mail.message_id, at=when(mail), kinds=frozenset(kinds),
             title=title or None,
-            url=_url(f.get("url"), mail.text),
+            url=_url(f.get("url"), text),
             status_raw=raw_status,
             status=_STATUS.get(raw_status.lower(), "open") if raw_status else None,
             assignees=_owner(f["owner"]) if f.get("owner") else what.get("assignees"),
@@ -111,16 +115,15 @@ def parse_subject(subject: str, ticket_id: str) -> dict:
     out = {"title": "", "status": "", "comment": False, "autoreply": False}
     titles = []
     for piece in pieces:
-        while True:
-            p = _PREFIX.match(piece)
-            if not p:
-                break
+        pos = 0
+        while p := _PREFIX.match(piece, pos):      # a position, not a new string per prefix: linear
             word = p.group("p").lower()
             out["comment"] |= word == "[comment]"
             out["autoreply"] |= word == "autoreply:"
             if word == "resolved:":
                 out["status"] = out["status"] or "resolved"
-            piece = piece[p.end():]
+            pos = p.end()
+        piece = piece[pos:]
         changed = _STATUS_CHANGED.match(piece)
         if changed:
             status, _, piece = changed.group("rest").partition(" - ")
@@ -131,10 +134,15 @@ def parse_subject(subject: str, ticket_id: str) -> dict:
 
 
 def split_transaction(text: str) -> tuple[list[str], str]:
-    """(the Transaction template's field lines, the content below) or ([], whole text)."""
+    """(the Transaction template's field lines, the content below) or ([], whole text).
+
+    Only a block the mail opens with counts: RT's template starts with the `was acted upon`
+    line, and one further down was written by someone (a requestor pasting `Requestors:
+    someone@else` into a reply must not make that address the ticket's submitter).
+    """
     lines = (text or "").split("\n")
-    start = next((i for i, line in enumerate(lines) if _ACTED.search(line)), None)
-    if start is None:
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None or not _ACTED.search(lines[start]):
         return [], text or ""
     block, i = [], start + 1
     while i < len(lines):
@@ -157,12 +165,15 @@ _DESC = [
     (re.compile(r"^Untaken\b", re.I), {"assignees": ()}),
     (re.compile(r"^Ticket deleted\b", re.I), {"status": "deleted"}),
 ]
+# The old value runs to the first " to " (a tempered, possessive run): one lazy scan per line,
+# never a lazy scan per candidate split.
+_OLD = r"(?:'[^']*+'|(?:(?! to ).)++)"
 _OWNER_DESC = [
-    re.compile(r"^Given to (?P<who>.+?) by \S+$", re.I),
-    re.compile(r"^Owner forcibly changed from .+? to (?P<who>.+?) by \S+$", re.I),
-    re.compile(r"^(?:Taken|Stolen from .+?) by (?P<who>\S+)$", re.I),
+    re.compile(r"^Given to (?P<who>.+?) by \S++$", re.I),
+    re.compile(r"^Owner forcibly changed from " + _OLD + r" to (?P<who>.+?) by \S++$", re.I),
+    re.compile(r"^(?:Taken|Stolen from .+?) by (?P<who>\S++)$", re.I),
 ]
-_STATUS_DESC = re.compile(r"^Status changed from '?[^']*'? to '?(?P<new>[^']+?)'? by \S+$", re.I)
+_STATUS_DESC = re.compile(r"^Status changed from " + _OLD + r" to '?(?P<new>[^']+?)'? by \S++$", re.I)
 
 
 def describe(desc: str) -> dict:
@@ -181,7 +192,12 @@ def describe(desc: str) -> dict:
 
 def _owner(value: str) -> tuple[str, ...]:
     """RT's owner name ('ada', or 'ada (Ada Lovelace)' in RT 5 descriptions); Nobody: no owner."""
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", value.strip()) or value.strip()
+    v = value.strip()
+    name = v
+    if v.endswith(")"):                   # a final '(...)' without ')' inside; found without a regex scan per '('
+        i = v.find("(", v.rfind(")", 0, len(v) - 1) + 1)
+        if i >= 0:
+            name = v[:i].rstrip() or v
     return () if name.lower() == "nobody" else (name,)
 
 
@@ -189,15 +205,19 @@ def _brief(desc: str) -> str:
     return " ".join((desc or "").split())
 
 
+_VIA_RT = re.compile(r"\svia RT\b")
+
+
 def _actor(mail: Mail, desc: str) -> str | None:
     for name in ("X-RT-Originator", "RT-Originator"):
         found = [a for _, a in addresses(mail.header(name) or "") if "@" in a]
         if found:
             return found[0]
-    m = re.match(r"^\s*\"?(?P<name>.+?)\"?\s+via RT\b", mail.from_name or "")
-    if m:
-        return m.group("name").strip()
-    m = re.search(r"\bby (?P<who>\S+)$", _brief(desc))
+    m = _VIA_RT.search(mail.from_name or "")
+    name = mail.from_name[:m.start()].strip().strip('"').strip() if m else ""
+    if name:
+        return name
+    m = re.search(r"\bby (?P<who>\S++)$", _brief(desc))
     return m.group("who") if m else None
 
 

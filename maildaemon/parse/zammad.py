@@ -5,7 +5,8 @@ format and its tickets are keyed `zammad:<number>` like any Zammad's. Old GGUS m
 
 Why the rules are what they are:
 - Recognised by the ticket hook `[Ticket#<number>]` in the subject (left or right, as the site
-  configures it), or by an `X-Zammad-Ticket-Number` header (a site with another hook word). Zammad
+  configures it), or by an `X-Zammad-Ticket-Number` header (a site with another hook word). A
+  hook inside the template's `(<title>)` is a user's: one outside it is the ticket's. Zammad
   notifications carry no header of their own that says "Zammad"; `X-Loop: yes` and
   `Precedence: bulk` are common to many systems. The hook number is the key, not the internal id
   in the `#ticket/zoom/<id>` link.
@@ -23,7 +24,8 @@ Why the rules are what they are:
   `closed` -> closed; `merged` -> closed (Zammad itself counts merged with the closed state types:
   the ticket lives on in the one it was merged into); others -> open. The word is kept raw.
 - Actor: the name in `created by "<name>"`/`updated by "<name>"` (bold in HTML, `*bold*` in some
-  text renderings). Reminder and escalation mails name nobody: no actor, so no clock moves.
+  text renderings); the last one above `Information:`, since the title before it is a user's text
+  and may imitate one. Reminder and escalation mails name nobody: no actor, so no clock moves.
 - Unparseable: a mail recognised by its X-Zammad-Ticket-Number header alone when that header
   holds no number and the subject has no `[<hook>#<number>]` either.
 """
@@ -33,21 +35,29 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import Unparseable, first_line, labelled_fields, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, first_line, labelled_fields, scanned, when
 from maildaemon.parse.mail import Mail, clean_subject, unescape
 
-_HOOK = re.compile(r"\[Ticket#(?P<number>\d+)\]", re.I)
-_ANY_HOOK = re.compile(r"\[[A-Za-z][\w.-]*#(?P<number>\d+)\]")
+# Every pattern is linear in its input (SPEC 9): possessive runs, one quantifier per run of blanks,
+# values taken whole and stripped in Python, and `[^\S\n]` (a blank, not a newline) where a
+# multi-line search anchors at each line.
+_HOOK = re.compile(r"\[Ticket#(?P<number>\d++)\]", re.I)
+_ANY_HOOK = re.compile(r"\[[A-Za-z][\w.-]*+#(?P<number>\d++)\]")
 _TEMPLATE = re.compile(
     r"^(?P<what>New Ticket|Updated Ticket|Ticket reminder reached|Ticket is escalated|Ticket will escalate soon)"
-    r"\s*\((?P<title>.*)\)\s*$", re.I)
+    r"\s*+\((?P<title>.*)\)\s*+$", re.I)
+_TEMPLATE_WORDS = re.compile(
+    r"\b(?:New Ticket|Updated Ticket|Ticket reminder reached|Ticket is escalated|Ticket will escalate soon)\s*+\(",
+    re.I)
 _BY = re.compile(
-    r"\bhas been (?P<verb>created|updated) by\s+\"\s*(?:<b>|\*)?\s*(?P<who>[^\"<>*]+?)\s*(?:</b>|\*)?\s*\"", re.I)
-_CHANGE = re.compile(r"^\s*(?P<field>[A-Za-z][\w .-]{0,40}?)\s*:\s*(?P<old>.*?)\s*(?:->|-&gt;|→)\s*(?P<new>.*?)\s*$")
-_INFORMATION = re.compile(r"^\s*Information\s*:\s*$", re.I | re.M)
-_CHANGES = re.compile(r"^\s*Changes\s*:\s*$", re.I | re.M)
-_ZOOM = re.compile(r"https?://[^\s\"'<>]+/#ticket/zoom/\d+")
-_FOOTER = re.compile(r"^\s*(View this in Zammad|You are receiving this because|Manage your notification)", re.I)
+    r"\bhas been (?P<verb>created|updated) by\s++\"\s*+(?:<b>|\*)?\s*+(?P<who>[^\"<>*]++)(?:</b>|\*)?\s*+\"", re.I)
+_BY_START = re.compile(r"\bhas been (?:created|updated) by\b", re.I)
+_CHANGE = re.compile(r"\s*+(?P<field>[A-Za-z][\w .-]{0,40}+)\s*+:(?P<old>.*?)(?:->|-&gt;|→)(?P<new>.*)")
+_INFORMATION = re.compile(r"^[^\S\n]*+Information[^\S\n]*+:[^\S\n]*+$", re.I | re.M)
+_CHANGES = re.compile(r"^[^\S\n]*+Changes[^\S\n]*+:[^\S\n]*+$", re.I | re.M)
+# a URL run stops at the next scheme, so `http://` repeated is one pass, not n²
+_ZOOM = re.compile(r"https?://(?:(?!https?://)[^\s\"'<>])+/#ticket/zoom/\d++")
+_FOOTER = re.compile(r"^\s*+(View this in Zammad|You are receiving this because|Manage your notification)", re.I)
 _LABELS = {"group": "group", "owner": "owner", "state": "state", "priority": "priority"}
 _STATUS = {"new": "open", "open": "open", "pending reminder": "waiting-on-user",
            "pending close": "waiting-on-user", "closed": "closed", "merged": "closed"}
@@ -63,8 +73,8 @@ class ZammadParser:
     def parse(self, mail: Mail) -> Change:
         number = ticket_number(mail)
         template, title = parse_subject(mail.clean_subject)
-        head, article = split_article(mail.text)
-        by = _BY.search(head)
+        head, article = split_article(scanned(mail.text))
+        by = created_or_updated_by(head)
         fields = changes(head)
         if not fields and by and by.group("verb").lower() == "created":
             fields = labelled_fields(head[by.end():], _LABELS)
@@ -89,11 +99,27 @@ class ZammadParser:
         )
 
 
+def created_or_updated_by(head: str) -> re.Match | None:
+    """The last `has been created/updated by "<name>"` of the head: the title before it is a user's
+    text and may imitate one (`x" has been updated by "Ada`)."""
+    for start in reversed([m.start() for m in _BY_START.finditer(head)]):
+        m = _BY.match(head, start)
+        if m:
+            return m
+    return None
+
+
 def ticket_number(mail: Mail) -> str:
-    """The hook's number; else the X-Zammad-Ticket-Number header's; else any `[Word#n]` hook."""
-    m = _HOOK.search(mail.subject)
-    if m:
-        return str(int(m.group("number")))
+    """The hook's number; else the X-Zammad-Ticket-Number header's; else any `[Word#n]` hook.
+
+    A hook inside a template's `(<title>)` is a user's text (a title `[Ticket#31007] please
+    close`): one outside it is the ticket's.
+    """
+    hooks = list(_HOOK.finditer(mail.subject))
+    if hooks:
+        inside = _title_span(mail.subject)
+        outside = [m for m in hooks if not inside[0] <= m.start() < inside[1]]
+        return str(int((outside or hooks)[0].group("number")))
     header = (_number_header(mail) or "").strip()
     if header.isdigit():
         return str(int(header))
@@ -101,6 +127,14 @@ def ticket_number(mail: Mail) -> str:
     if m:
         return str(int(m.group("number")))
     raise Unparseable(f"Zammad mail without a ticket number: no [Ticket#<number>] in {mail.subject!r}")
+
+
+def _title_span(subject: str) -> tuple[int, int]:
+    """Where a template subject's `(<title>)` lies (the first `(` after the template's words to the
+    last `)`), or an empty span."""
+    m = _TEMPLATE_WORDS.search(subject)
+    end = subject.rfind(")")
+    return (m.end(), end) if m and end >= m.end() else (0, 0)
 
 
 def parse_subject(subject: str) -> tuple[str, str]:
@@ -130,7 +164,7 @@ def changes(head: str) -> dict[str, str]:
     for line in head[m.end():].split("\n"):
         c = _CHANGE.match(unescape(line)) if line.strip() else None
         if c:
-            out.setdefault(c.group("field").strip().lower(), c.group("new").strip())
+            out.setdefault(c.group("field").strip().lower(), c.group("new")[:MAX_VALUE].strip())
         elif line.strip() and out:
             break
     return out
@@ -146,7 +180,7 @@ def _number_header(mail: Mail) -> str | None:
 
 
 def _url(mail: Mail) -> str | None:
-    m = _ZOOM.search(mail.text or "") or _ZOOM.search(mail.html or "")
+    m = _ZOOM.search(scanned(mail.text)) or _ZOOM.search(scanned(mail.html))
     return m.group(0) if m else None
 
 

@@ -12,7 +12,7 @@ from bench.corpus import CST, goc_mail
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, Quarantined, classify, parsers_for
-from maildaemon.parse.base import Unparseable
+from maildaemon.parse.base import RegexTimeout, Unparseable
 from maildaemon.parse.custom import CustomParser
 from maildaemon.parse.mail import read_mail
 
@@ -146,3 +146,106 @@ def test_an_unknown_field_name_stops_start_up_naming_it():
     bad = dict(FRESHDESK, fields={"colour": r"^Colour:\s*(?P<value>.+)$"})
     with pytest.raises(ConfigError, match=r"^systems\.freshdesk\.fields\.colour: is not a field"):
         team_from_dict(dict(TEAM_DICT, systems=[bad]))
+
+
+# --- headers and body_until: what users write is never the system's field (SPEC 7.6) ---------
+
+BUGZILLA = {"name": "bugzilla", "trusted_senders": ["bugzilla-daemon@example.org"],
+            "key": r"\[Bug (?P<id>\d+)\]",
+            "headers": {"actor": "X-Bugzilla-Who", "owner": "X-Bugzilla-Assigned-To", "status": "X-Bugzilla-Status"},
+            "fields": {"title": r"^\s*Summary:\s*(?P<value>.+?)\s*$", "status": r"^\s*Status:\s*(?P<value>.+?)\s*$",
+                       "submitter": r"^\s*Reporter:\s*(?P<value>.+?)\s*$", "url": r"^\s*Link:\s*(?P<value>\S+)"},
+            "body_until": r"^-{5,} Comment",
+            "status_map": {"RESOLVED": "resolved", "VERIFIED": "closed"}}
+BUG_HEADERS = {"X_Bugzilla_Who": "jane@example.edu", "X_Bugzilla_Assigned_To": "ada@example.org",
+               "X_Bugzilla_Status": "ASSIGNED"}
+BLOCK = ("https://bugzilla.example.org/show_bug.cgi?id=4242\n\n"
+         "           Summary: Worker nodes lose CVMFS\n"
+         "            Status: NEW\n")
+COMMENT = ("\n------- Comment #3 from Jane User <jane@example.edu> -------\n"
+           "Still broken. Status: RESOLVED\n"
+           "Reporter: victim@outsider.test\n"
+           "Link: https://evil.example.net/phish\n"
+           "Summary: Click here\n")
+
+
+def bugzilla_team(**system):
+    return team_from_dict({**TEAM_DICT, "systems": [{**BUGZILLA, **system}]})
+
+
+def bug(body: str, **headers: str) -> RawMail:
+    return RawMail(raw("[Bug 4242] Worker nodes lose CVMFS", body, from_="Bugzilla <bugzilla-daemon@example.org>",
+                       **headers), "x")
+
+
+def test_header_fields_win_over_the_body_and_need_no_regex():
+    v = classify(bug(BLOCK + "Reporter: jane@example.edu\n" + COMMENT, **BUG_HEADERS), bugzilla_team())
+    assert isinstance(v, Accepted), v
+    c = v.change
+    assert (c.key, c.actor, c.assignees, c.status_raw, c.status) == (
+        "bugzilla:4242", "jane@example.edu", ("ada@example.org",), "ASSIGNED", "open")
+    assert (c.title, c.submitter, c.url) == ("Worker nodes lose CVMFS", "jane@example.edu", None)
+
+
+def test_a_field_in_both_uses_its_regex_when_the_mail_lacks_the_header():
+    c = classify(bug(BLOCK), bugzilla_team()).change
+    assert (c.status_raw, c.assignees, c.actor) == ("NEW", None, None)
+    c = classify(bug(BLOCK, X_Bugzilla_Assigned_To="", X_Bugzilla_Status="RESOLVED"), bugzilla_team()).change
+    assert (c.status_raw, c.status, c.assignees) == ("RESOLVED", "resolved", ())     # an empty header: nobody
+
+
+def test_body_until_keeps_a_comment_below_the_block_out_of_the_fields():
+    body = BLOCK + COMMENT             # the system's block has no Reporter: and no Link:
+    c = classify(bug(body), bugzilla_team()).change
+    assert (c.submitter, c.url, c.status_raw, c.title) == (None, None, "NEW", "Worker nodes lose CVMFS")
+    # without body_until the comment's words are taken: first match in the whole body
+    c = classify(bug(body), bugzilla_team(body_until=None)).change
+    assert (c.submitter, c.url) == ("victim@outsider.test", "https://evil.example.net/phish")
+
+
+def test_a_comment_above_the_block_is_read_first_unless_the_field_comes_from_a_header():
+    body = ("Jane User wrote:\nStatus: VERIFIED\nOwner: mallory@outsider.test\n\n"
+            "------- Ticket -------\n" + BLOCK)
+    team = bugzilla_team(fields={**BUGZILLA["fields"], "owner": r"^\s*Owner:\s*(?P<value>.+?)\s*$"})
+    c = classify(bug(body), team).change
+    assert (c.status_raw, c.assignees) == ("VERIFIED", ("mallory@outsider.test",))   # first match: the user's
+    c = classify(bug(body, **BUG_HEADERS), team).change
+    assert (c.status_raw, c.assignees) == ("ASSIGNED", ("ada@example.org",))         # headers: the system's
+
+
+def test_body_until_that_does_not_match_leaves_the_whole_body():
+    c = classify(bug(BLOCK + "Reporter: jane@example.edu\n"), bugzilla_team()).change
+    assert c.submitter == "jane@example.edu"
+
+
+# --- team regexes run under a time limit -----------------------------------------------------
+
+SLOW = r"(?P<value>(a|aa)+)$"         # exponential on 'aaa...ab'
+HOSTILE = "a" * 60 + "b"
+
+
+@pytest.mark.parametrize("system, subject, body, field", [
+    ({"key": r"\[#(?P<id>(a|aa)+)\]$"}, f"[#{HOSTILE}]", "Status: Open\n", "key"),
+    ({"fields": {"status": r"^Status:\s*(?P<value>.+)$", "owner": r"^Agent:\s*" + SLOW}},
+     "[#5012] VPN", f"Status: Open\nAgent: {HOSTILE}\n", "owner"),
+    ({"body_until": r"^(a|aa)+$"}, "[#5012] VPN", f"Status: Open\n{HOSTILE}\n", "body_until"),
+])
+def test_a_team_regex_that_runs_out_of_time_quarantines_the_mail_naming_it(system, subject, body, field):
+    team = team_from_dict({**TEAM_DICT, "systems": [{**FRESHDESK, **system}]})
+    p = CustomParser(team.systems[0], team.trusted_senders, LIST)
+    mail = read_mail(raw(subject, body))
+    reason = f"regex timeout: systems.freshdesk.{field}"
+    with pytest.raises(RegexTimeout) as e:
+        p.parse(mail) if p.recognises(mail) else None
+    assert str(e.value) == reason and isinstance(e.value, Unparseable)
+    v = classify(RawMail(raw(subject, body), "x"), team)
+    assert isinstance(v, Quarantined) and v.reason == reason
+
+
+def test_the_time_limits_of_one_mails_regexes_add_up_to_well_under_a_second():
+    from maildaemon.parse.custom import MAIL_SECONDS, MIN_SECONDS
+    many = team_from_dict({**TEAM_DICT, "systems": [{**BUGZILLA, "fields": {
+        f: r"^x:(?P<value>.*)$" for f in ("title", "status", "owner", "submitter", "priority", "url", "cc")}}]})
+    for team, runs in ((TEAM, 2 + 5), (many, 2 + 1 + 7)):
+        p = CustomParser(team.systems[0])
+        assert p.timeout == max(MIN_SECONDS, MAIL_SECONDS / runs) and p.timeout * runs <= 0.5

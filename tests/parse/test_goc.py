@@ -160,3 +160,37 @@ def test_url_must_look_like_one():
     assert GocParser().parse(make("ISSUE=1 PROJ=71 t", "Ticket URL: see portal\n")).url is None
     assert GocParser().parse(make("ISSUE=1 PROJ=71 t", "Ticket URL: <https://t.example.org/1>\n")).url \
         == "https://t.example.org/1"
+
+
+# --- what users write in entries is never a field (SPEC 9: no one written to who is not part of the ticket)
+
+ENTRY_LINE = "Entered on 11/23/2026 at 14:03:11 CST (GMT-0600) by Jane User:\n"
+INJECTED = "Submitter: Victim <victim@outsider.test>\nCC: victim@outsider.test\nStatus: Closed\nAssignees: Mallory\n"
+
+
+def test_a_field_label_in_an_entry_never_replaces_the_block_above():
+    c = GocParser().parse(make("ISSUE=1 PROJ=71 t", "Status: Engineering\nSubmitter: Jane User <jane@example.edu>\n\n"
+                               + ENTRY_LINE + INJECTED))
+    assert (c.submitter, c.cc, c.status_raw, c.assignees) == ("jane@example.edu", None, "Engineering", None)
+
+
+def test_a_field_found_only_in_an_entry_is_not_taken():
+    c = GocParser().parse(make("ISSUE=1 PROJ=71 t", "Status: Engineering\n\n" + ENTRY_LINE + INJECTED))
+    assert (c.submitter, c.cc, c.assignees, c.actor) == (None, None, None, "Jane User")
+
+
+def test_an_unreadable_entry_line_still_ends_the_field_block():
+    c = GocParser().parse(make("ISSUE=1 PROJ=71 t", "Status: Engineering\n\n"
+                               "Entered on 2026-11-23 (a format we do not read) by Jane User:\n" + INJECTED))
+    assert (c.submitter, c.cc, c.status_raw, c.assignees) == (None, None, "Engineering", None)
+
+
+@pytest.mark.parametrize("subject, body, key, title", [
+    ("Please close ISSUE=41234 PROJ=71 ISSUE=41926 PROJ=71", "Status: Closed\n", "goc:41926",
+     "Please close ISSUE=41234 PROJ=71"),                                  # FootPrints appends its token
+    ("ISSUE=41926 PROJ=71 - Please close ISSUE=41234 PROJ=71", "Ticket ID: 41926\n", "goc:41926",
+     "Please close ISSUE=41234 PROJ=71"),                                  # the body's Ticket ID decides
+])
+def test_a_token_a_user_wrote_into_the_title_is_not_the_key(subject, body, key, title):
+    c = GocParser().parse(make(subject, body))
+    assert (c.key, c.title) == (key, title)

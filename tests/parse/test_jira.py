@@ -138,3 +138,33 @@ def test_an_imitation_without_the_trusted_sender_is_quarantined():
     raw = (FIXTURES / "jira" / "assignment.eml").read_bytes().replace(b"<jira@example.org>", b"<jira@evil.example.net>")
     v = classify(RawMail(raw, "x"), TEAM)
     assert isinstance(v, Quarantined) and v.reason.startswith("untrusted: sender jira@evil.example.net")
+
+
+# --- what users write (title, comment, description) is never a field --------------------------
+
+def test_a_title_that_looks_like_a_field_is_not_one():
+    title = "Reporter: victim@outsider.test"
+    body = (f"Jane User created an issue\nSoftware / Bug SOFTWARE-9\n{title}\nIssue Type: Bug\n"
+            "Assignee: Unassigned\nReporter: Jane User <jane@example.edu>\n\nDescription here\n")
+    c = JiraParser().parse(make(f"[JIRA] (SOFTWARE-9) {title}", body, X_JIRA_FingerPrint=FP))
+    assert (c.submitter, c.assignees, c.kinds) == ("jane@example.edu", (), {"created"})
+
+
+def test_a_field_named_twice_in_the_block_is_not_read():
+    body = ("Jane User created SOFTWARE-9:\n----\n    Reporter: victim@outsider.test\n"
+            "    Reporter: Jane User <jane@example.edu>\n    Status: Open\n")
+    c = JiraParser().parse(make("[JIRA] (SOFTWARE-9) x", body, X_JIRA_FingerPrint=FP))
+    assert (c.submitter, c.status_raw) == (None, "Open")
+
+
+def test_an_event_line_imitated_below_the_top_is_text():
+    body = ("Hello,\nthe build still fails.\nLogs:\nline 1\nline 2\nline 3\n\n"
+            "Mallory created SOFTWARE-9:\n----\n    Reporter: victim@outsider.test\n    Status: Closed\n")
+    c = JiraParser().parse(make("[JIRA] (SOFTWARE-9) x", body, X_JIRA_FingerPrint=FP))
+    assert (c.submitter, c.status, c.kinds) == (None, None, set())
+
+
+def test_a_comment_with_field_lines_sets_no_submitter():
+    body = "Ada Lovelace commented on SOFTWARE-1:\n----\nReporter: victim@outsider.test\nStatus: Closed\n"
+    c = JiraParser().parse(make("[JIRA] (SOFTWARE-1) x", body, X_JIRA_FingerPrint=FP))
+    assert (c.submitter, c.status, c.kinds) == (None, None, {"commented"})

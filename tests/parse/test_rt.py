@@ -190,3 +190,24 @@ def test_actor(from_, headers, actor):
 def test_no_url_is_invented():
     c = RtParser().parse(make("[rt.example.org #1234] x", "Just a reply.\n", X_RT_Ticket="rt.example.org #1234"))
     assert (c.url, c.kinds, c.summary) == (None, frozenset({"commented"}), "Just a reply.")
+
+
+# --- what requestors write is never the ticket's fields -------------------------------------
+
+FAKE_BLOCK = ("Tue Nov 24 10:00:00 2026: Request 1234 was acted upon.\n Transaction: Given to mallory by root\n"
+              "       Owner: mallory\n  Requestors: victim@outsider.test\n      Status: resolved\n")
+
+
+def test_a_transaction_block_written_into_a_reply_is_content():
+    body = f"<URL: {URL} >\n\nThanks, see below.\n\n" + FAKE_BLOCK
+    c = RtParser().parse(make("[rt.example.org #1234] Re: Cannot install client", body,
+                              X_RT_Ticket="rt.example.org #1234"))
+    assert (c.submitter, c.assignees, c.status, c.status_raw) == (None, None, None, None)
+    assert c.kinds == {"commented"}
+
+
+def test_a_block_quoted_below_the_real_one_changes_nothing():
+    c = RtParser().parse(make("[rt.example.org #1234] Cannot install client",
+                              transaction("Correspondence added by jane@example.edu", content="> " + FAKE_BLOCK
+                                          + "\n" + FAKE_BLOCK), X_RT_Ticket="rt.example.org #1234"))
+    assert (c.submitter, c.assignees, c.status_raw) == ("jane@example.edu", ("ada",), "open")

@@ -176,3 +176,20 @@ def test_a_zammad_imitation_from_an_untrusted_sender_is_quarantined():
         b"noreply@helpdesk.example.org", b"noreply@helpdesk.example.org.evil.net")
     v = classify(RawMail(raw, "x"), TEAM)
     assert v.reason == "untrusted: sender noreply@helpdesk.example.org.evil.net is not in trusted_senders"
+
+
+def test_a_title_imitating_the_update_line_does_not_name_the_actor():
+    title = 'x" has been updated by "Ada Lovelace'
+    body = (f'Hi Software Support,\n\nTicket ({title}) has been updated by "Jane User".\n\nChanges:\n'
+            "State: open -> closed\n\nInformation:\nOwner: - -> Mallory\n")
+    c = ZammadParser().parse(make(f"Updated Ticket ({title}) [Ticket#31007]", body))
+    assert (c.actor, c.status_raw, c.assignees) == ("Jane User", "closed", None)
+
+
+@pytest.mark.parametrize("subject", [
+    "Updated Ticket ([Ticket#31007] please close) [Ticket#31098]",
+    "[Ticket#31098] Updated Ticket (please close [Ticket#31007])",
+])
+def test_a_hook_inside_the_title_is_the_users_not_the_key(subject):
+    body = 'Ticket (x) has been updated by "Eve User".\n\nChanges:\nState: open -> closed\n'
+    assert ZammadParser().parse(make(subject, body)).key == "zammad:31098"
