@@ -17,12 +17,7 @@ from maildaemon import ownmail
 from maildaemon.limits import CLASSIFY_CPU_SECONDS, OutOfTime, cpu_limit
 from maildaemon.model import Change, RawMail, Team
 from maildaemon.parse import trust
-from maildaemon.parse.base import Parser, Unparseable
-try:  # TEMP until parse/base.py defines it
-    from maildaemon.parse.base import RegexTimeout
-except ImportError:  # pragma: no cover
-    class RegexTimeout(Unparseable):
-        pass
+from maildaemon.parse.base import Parser, RegexTimeout, Unparseable
 from maildaemon.parse.custom import CustomParser
 from maildaemon.parse.ggus import GgusParser
 from maildaemon.parse.github import GithubParser

@@ -151,9 +151,10 @@ def check(mail: Mail, list_address: str, trusted: tuple[str, ...], require_authe
 
 # --- RFC 8601 -----------------------------------------------------------------------------
 
-_CLAUSE = re.compile(r"([A-Za-z0-9_.-]+)(?:/[0-9]+)?=([A-Za-z0-9_-]+)")
+# possessive runs, and a property must start a token: each is linear on any header
+_CLAUSE = re.compile(r"([A-Za-z0-9_.-]++)(?:/[0-9]++)?=([A-Za-z0-9_-]++)")
 _EQUALS = re.compile(r"[ \t]*=[ \t]*")
-_PROP = re.compile(r"([A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+)=(\S+)")
+_PROP = re.compile(r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_-]++\.[A-Za-z0-9_.-]++)=(\S++)")
 
 
 def parse_results(header: str) -> tuple[str | None, list[tuple[str, str, dict]]]:
