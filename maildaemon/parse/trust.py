@@ -182,8 +182,14 @@ def parse_results(header: str) -> tuple[str | None, list[tuple[str, str, dict]]]
     return server, clauses
 
 
+# inside a quoted string, separators are only text: a sender chooses what a quoted reason or
+# local part says (`reason="x; dkim=pass header.d=example.org"`), so they must not split clauses
+_QUOTED = {";": "\x00", "=": "\x01", " ": "\x02", "\t": "\x02", "(": "\x03", ")": "\x04"}
+
+
 def _strip_comments(text: str) -> str:
-    """Remove (nested) comments; keep quoted strings' content without the quotes. Linear."""
+    """Remove (nested) comments; keep quoted strings' content without the quotes, its separators
+    made inert (_QUOTED). Linear."""
     out = []
     depth = 0
     quoted = False
@@ -201,7 +207,7 @@ def _strip_comments(text: str) -> str:
             if ch == '"':
                 quoted = False
             else:
-                out.append(ch)
+                out.append(_QUOTED.get(ch, ch))
             continue
         if ch == "(":
             depth += 1
