@@ -267,8 +267,11 @@ def test_authentication_spoofs_through_dovecot(tmp_path, dovecot):
 
 # --- memory -----------------------------------------------------------------------------------
 
-_MAXRSS = ("import resource, sys\nfrom maildaemon.cli import main\ncode = main(sys.argv[1:])\n"
-           "sys.stderr.write('\\nMAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork+exec, so a child would report the
+# test process's own peak (it held the 100 MB mail); VmHWM belongs to the new address space
+_MAXRSS = ("import re, sys\nfrom maildaemon.cli import main\ncode = main(sys.argv[1:])\n"
+           "hwm = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1)\n"
+           "sys.stderr.write('\\nMAXRSS_KB %s\\n' % hwm)\n"
            "sys.exit(code)\n")
 
 
