@@ -7,6 +7,7 @@ Thanksgiving is Thursday 2026-11-26; Mondays in November: 2, 9, 16, 23, 30.
 from __future__ import annotations
 
 import copy
+import mailbox
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -140,3 +141,12 @@ def sent(kind: str, keys: tuple[str, ...] | list[str], at: datetime, period: str
     if period is None:
         period = f"{day.date().isoformat()}T{day:%H%M}" if kind == "unassigned" else day.date().isoformat()
     return {"kind": kind, "tickets": list(keys), "period": period, "created_at": iso(at)}
+
+
+def write_mbox(path, mails) -> str:
+    """An mbox file holding `mails` (bytes), for `maildaemon import`."""
+    box = mailbox.mbox(str(path))
+    for m in mails:
+        box.add(m)
+    box.close()
+    return str(path)

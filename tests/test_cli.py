@@ -4,18 +4,12 @@ import mailbox
 from datetime import datetime
 
 from bench.corpus import CST, goc_mail, rt_mail
+from builders import write_mbox
 
 SCHEMA_KEYS = {"key", "system", "id", "title", "url", "status", "status_raw", "next_action", "owner", "assignees",
                "cc", "submitter", "opened_at", "updated_at", "last_team_update_at", "last_user_update_at", "links",
                "warnings"}
 
-
-def write_mbox(path, mails):
-    box = mailbox.mbox(str(path))
-    for m in mails:
-        box.add(m)
-    box.close()
-    return str(path)
 
 
 def week(root):

@@ -1,22 +1,15 @@
 """SPEC 9 through the command line: one bad mail never stops the stream, nobody claims what is not theirs."""
 import json
-import mailbox
 from datetime import datetime
 from pathlib import Path
 
 from bench.corpus import CST, goc_mail
 from maildaemon import ownmail
+from builders import write_mbox
 
 FIXTURES = Path(__file__).parent / "parse" / "fixtures"
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=CST)
 
-
-def write_mbox(path, mails):
-    box = mailbox.mbox(str(path))
-    for m in mails:
-        box.add(m)
-    box.close()
-    return str(path)
 
 
 def nested(depth: int) -> bytes:

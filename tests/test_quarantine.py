@@ -1,7 +1,6 @@
 """The quarantine: bounded by age and size (SPEC 9, Limits), tolerant of old and new entries, and
 shown on a terminal without letting a mail drive it (SPEC 9, "The state folder")."""
 import json
-import mailbox
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +9,7 @@ import pytest
 from bench.corpus import CST, goc_mail
 
 from maildaemon.quarantine import Entry, Quarantine
+from builders import write_mbox
 
 T0 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
 
@@ -129,13 +129,6 @@ def test_a_linked_entry_file_is_not_read(tmp_path):
 
 
 # --- through the command line ----------------------------------------------------------------
-
-def write_mbox(path, mails):
-    box = mailbox.mbox(str(path))
-    for m in mails:
-        box.add(m)
-    box.close()
-    return str(path)
 
 
 def untrusted(n: int, subject: str = "", body_extra: bytes = b"") -> bytes:

@@ -6,7 +6,6 @@ an empty or malformed state file stops every command with one line, a full disk 
 `status` shows afterwards, and a reader that goes away (`| head -1`) is no error.
 """
 import json
-import mailbox
 import os
 import resource
 import stat
@@ -22,6 +21,7 @@ from bench.corpus import CST, goc_mail
 
 from maildaemon.atomic import StateIOError, ensure_dir, write_atomic
 from maildaemon.store import Store
+from builders import write_mbox as mbox
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,13 +34,6 @@ def run(cli, *args, preexec=None, **env):
                        capture_output=True, text=True, preexec_fn=preexec, timeout=120)
     return p.returncode, p.stdout, p.stderr
 
-
-def mbox(path, mails):
-    box = mailbox.mbox(str(path))
-    for m in mails:
-        box.add(m)
-    box.close()
-    return str(path)
 
 
 def untrusted(n=1, size=0):
