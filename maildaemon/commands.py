@@ -273,7 +273,8 @@ def _send(ctx, what: str) -> int:
     from maildaemon import duty
     team, now = ctx.team, ctx.now
     env = duty.templates(ctx.settings.templates_dir)
-    mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff")
+    mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff",
+                      mime=not ctx.args.dry_run)
     if ctx.args.dry_run:
         for m in mails:
             ctx.out(f"would send {safe(duty.describe(m))}\n")

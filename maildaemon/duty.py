@@ -19,7 +19,7 @@ from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
 
 from maildaemon.config import ConfigError
-from maildaemon.render import TemplateProblem, check_templates, compose, environment
+from maildaemon.render import TemplateProblem, check_templates, compose, environment, message_id
 from maildaemon.store import Store
 
 log = logging.getLogger("maildaemon.duty")
@@ -38,9 +38,10 @@ def templates(overrides: Path | None) -> Environment:
 
 
 def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: bool = True,
-         handoff: bool = False) -> list[Outgoing]:
+         handoff: bool = False, mime: bool = True) -> list[Outgoing]:
     """The mails due at `now` that the outbox does not hold yet: the reminders (announcement
-    included) and/or the handoff of the week containing `now`. One read of the state."""
+    included) and/or the handoff of the week containing `now`. One read of the state.
+    `mime=False`: previews for a dry run (no MIME built; `Outgoing.text` is what it says)."""
     view = store.view()
     tickets = view.tickets()
     ledger = rotation.from_docs(view.table("rotation"))
@@ -50,8 +51,9 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
         dues.append(handoff_policy.handoff(tickets, ledger, team, now))
     store.ensure()
     key = ownmail.load_key(store.dir)        # keyed Message-IDs: only our own mail is recognised as ours
-    mails = [compose(env, d, team, now, key) for d in dues]
-    return [m for m in mails if m.message_id not in known]
+    # the Message-ID is a function of what a mail is about: drop what the outbox holds before
+    # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
+    return [compose(env, d, team, now, key, mime) for d in dues if message_id(d, team, key) not in known]
 
 
 def persist(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> list[Outgoing]:
@@ -79,8 +81,5 @@ def describe(m: Outgoing) -> str:
 
 
 def text_part(m: Outgoing) -> str:
-    from email import message_from_bytes
-    from email.policy import default
-    msg = message_from_bytes(m.raw, policy=default)
-    body = msg.get_body(preferencelist=("plain",))
-    return body.get_content() if body is not None else ""
+    """The text part as rendered (compose keeps it: no need to parse the mail just built)."""
+    return m.text

@@ -251,4 +251,5 @@ class Outgoing:
     sender: str                    # envelope sender (team.from_address)
     recipients: tuple[str, ...]    # envelope recipients (To + Cc)
     subject: str
-    raw: bytes = field(repr=False)
+    raw: bytes = field(repr=False)             # empty for a preview (dry run): no MIME was built
+    text: str = field(default="", repr=False, compare=False)   # the text part as rendered

