@@ -71,6 +71,7 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
         store.ensure()
         key = ownmail.load_key(store.dir)
         expected = (whole or store.view()).position(source.id)
+        pace = _Pace()
         try:
             for mails, position in source.batches(expected):
                 with batch_txn() as txn:
@@ -78,11 +79,13 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                         log.info("%s: another maildaemon moved the position; leaving the stream to it", source.id)
                         break
                     expected = _apply_batch(txn, q, source.id, mails, position, team, parsers, stamp,
-                                            counts, key, progress, expected)
+                                            counts, key, progress, expected, pace)
+                    if remote or pace.due():
+                        pace.commit(txn, q)
         except SourceError as e:
             with batch_txn() as txn:
                 txn.set_meta("last_error", {"at": stamp, "message": str(e)})
-                txn.commit()
+                pace.commit(txn, q)
             raise
         with batch_txn() as txn:
             if live:
@@ -91,38 +94,50 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                 txn.set_meta("last_error", None)
             else:
                 txn.set_meta("last_import", {"at": stamp, "source": source.id, **counts.as_dict()})
-            txn.commit()
+            pace.commit(txn, q)
     return counts
 
 
+class _Pace:
+    """When a local ingest commits: every COMMIT_SECONDS of work, and never so often that writing
+    the state takes more than a fifth of the time (each commit rewrites the state file, so
+    committing every batch made a long import quadratic). Also the quarantine entries to drop
+    once the mails that replaced them are committed."""
+
+    def __init__(self):
+        self.last = time.monotonic()
+        self.cost = 0.0
+        self.release: list[str] = []
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= max(COMMIT_SECONDS, 4 * self.cost)
+
+    def commit(self, txn: Transaction, q: Quarantine) -> None:
+        started = time.monotonic()
+        txn.commit()
+        for entry_id in filter(None, self.release):
+            q.release(entry_id)
+        self.release.clear()
+        self.last = time.monotonic()
+        self.cost = self.last - started
+
+
 def _apply_batch(txn: Transaction, q: Quarantine, source_id: str, mails, position, team: Team, parsers,
-                 stamp: str, counts: Counts, key: bytes, progress, expected):
-    """Apply one batch and commit it with the position after it; a batch slower than
-    COMMIT_SECONDS (hostile mail) is committed part by part. Returns the position now stored."""
-    release: list[str] = []
-    last_commit = time.monotonic()
+                 stamp: str, counts: Counts, key: bytes, progress, expected, pace: _Pace):
+    """Apply one batch and set the position after it (the caller commits). A batch slower than
+    the pace (hostile mail) is committed part by part. Returns the position last set."""
     for raw in mails:
-        release.append(_one(txn, q, raw, team, parsers, stamp, counts, key))
+        pace.release.append(_one(txn, q, raw, team, parsers, stamp, counts, key))
         if progress:
             progress(1)
-        if raw.position is not None and time.monotonic() - last_commit >= COMMIT_SECONDS:
+        if raw.position is not None and pace.due():
             txn.set_position(source_id, raw.position)
             expected = raw.position
-            _commit(txn, q, release)
-            last_commit = time.monotonic()
+            pace.commit(txn, q)
     if position is not None:
         txn.set_position(source_id, position)
         expected = position
-    _commit(txn, q, release)
     return expected
-
-
-def _commit(txn: Transaction, q: Quarantine, release: list) -> None:
-    """Commit the batch so far, then drop the quarantine entries its mails replaced."""
-    txn.commit()
-    for entry_id in filter(None, release):
-        q.release(entry_id)
-    release.clear()
 
 
 def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, int]:

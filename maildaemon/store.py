@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
@@ -134,9 +135,10 @@ class AtomicJSONStorage(Storage):
         if not data.strip():
             raise _broken(self.path, "is empty (the state was lost, e.g. on a full disk or a crash)")
         try:
-            doc = json.loads(data)
+            doc = orjson.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise _broken(self.path, f"is not valid JSON ({e})") from None
+            where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+            raise _broken(self.path, f"is not valid JSON{where}") from None
         except RecursionError:
             raise _broken(self.path, "is not valid JSON (nested too deeply)") from None
         problem = shape_problem(doc)
@@ -149,7 +151,10 @@ class AtomicJSONStorage(Storage):
     def write(self, data) -> None:
         if self.read_only:
             raise StoreError("internal: write through a read-only view")
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        try:
+            payload = orjson.dumps(data)
+        except TypeError as e:                   # not JSON data: a bug, named before anything is lost
+            raise StoreError(f"internal: the state cannot be written as JSON ({e})") from None
         write_atomic(self.path, payload, follow_dir=True)    # the state folder itself may be a link
 
 
@@ -187,7 +192,7 @@ class View:
 
     def meta(self) -> dict:
         docs = self._db.table("meta").all()
-        return json.loads(json.dumps(docs[0])) if docs else {}
+        return _copy(docs[0]) if docs else {}
 
     def message_count(self) -> int:
         return len(self._db.table("messages"))
@@ -198,11 +203,11 @@ class View:
 
     def table(self, name: str) -> list[dict]:
         """Plain copies of a table's documents, for stages with a table of their own."""
-        return [json.loads(json.dumps(d)) for d in self._db.table(name).all()]
+        return [_copy(d) for d in self._db.table(name).all()]
 
     def records(self, name: str) -> dict[str, dict]:
         """A table of documents keyed by their "id" field (the outbox, say), as plain copies."""
-        return {d["id"]: json.loads(json.dumps(d)) for d in self._db.table(name).all()}
+        return {d["id"]: _copy(d) for d in self._db.table(name).all()}
 
 
 class Transaction(View):
@@ -223,12 +228,12 @@ class Transaction(View):
 
     def records(self, name: str) -> dict[str, dict]:
         out = super().records(name)
-        out.update(json.loads(json.dumps(self._records.get(name, {}))))
+        out.update(_copy(self._records.get(name, {})))
         return out
 
     def put_record(self, name: str, doc: dict) -> None:
         """Insert or replace the document with this "id" in table `name` (at the next commit)."""
-        self._records.setdefault(name, {})[doc["id"]] = json.loads(json.dumps(doc))
+        self._records.setdefault(name, {})[doc["id"]] = _copy(doc)
 
     def ticket(self, key: str) -> Ticket | None:
         if key in self._tickets:
@@ -545,6 +550,11 @@ def _make_dirs(path: Path) -> None:
                 os.close(fd)
         except OSError:
             pass
+
+
+def _copy(doc):
+    """A deep copy of plain JSON data (orjson's round trip: several times faster than deepcopy)."""
+    return orjson.loads(orjson.dumps(doc))
 
 
 def _ticket_sort(t: Ticket):
