@@ -110,6 +110,7 @@ def status(ctx) -> int:
     team = ctx.team
     view = ctx.store.view()
     meta = view.meta()
+    meta["last_sync"] = ctx.store.last_sync(meta)
     counters = meta.get("counters", {})
     all_tickets = view.tickets()
     open_count = sum(1 for t in all_tickets if t.status not in views.DONE_STATUSES)

@@ -304,4 +304,4 @@ class Daemon:
         view = self.store.view()
         meta = view.meta()
         open_count = sum(1 for t in view.tickets() if t.status not in ("resolved", "closed"))
-        return f"{open_count} open tickets; last sync {meta.get('last_sync') or 'never'}"
+        return f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"

@@ -60,6 +60,8 @@ def persist(store: Store, settings: Settings, mails: list[Outgoing], now: dateti
     """Write `mails` to the outbox under the lock (local files only, no network). Returns the new ones."""
     smtp = settings.smtp is not None
     new = []
+    if not mails:
+        return new                  # nothing due: no lock, no state read (a quiet tick costs nothing)
     with store.transaction() as txn:
         for m in mails:
             if outbox.enqueue(txn, store.dir, m, now, smtp):

@@ -62,22 +62,32 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
     q = store.quarantine()
     parsers = parsers_for(team)
     remote = bool(getattr(source, "remote", False))
+    whole = None
     with ExitStack() as held:
-        whole = None if remote else held.enter_context(store.transaction())
 
         def batch_txn():
-            return nullcontext(whole) if whole is not None else store.transaction()
+            """Remote: a transaction per batch. Local: one for the pass, opened at the first batch,
+            so a poll that finds nothing new takes no lock and reads no state."""
+            nonlocal whole
+            if remote:
+                return store.transaction()
+            if whole is None:
+                whole = held.enter_context(store.transaction())
+            return nullcontext(whole)
 
         store.ensure()
         key = ownmail.load_key(store.dir)
-        expected = (whole or store.view()).position(source.id)
+        before = store.view()                    # kept between calls while the state is unchanged
+        expected = before.position(source.id)
+        first = True
         pace = _Pace()
         try:
             for mails, position in source.batches(expected):
                 with batch_txn() as txn:
-                    if remote and txn.position(source.id) != expected:
+                    if (remote or first) and txn.position(source.id) != expected:
                         log.info("%s: another maildaemon moved the position; leaving the stream to it", source.id)
                         break
+                    first = False
                     expected = _apply_batch(txn, q, source.id, mails, position, team, parsers, stamp,
                                             counts, key, progress, expected, pace)
                     if remote or pace.due():
@@ -87,6 +97,9 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                 txn.set_meta("last_error", {"at": stamp, "message": str(e)})
                 pace.commit(txn, q)
             raise
+        if live and first and before.meta().get("last_error") is None:
+            store.record_sync(stamp)             # nothing new: the state is not rewritten (issue 14)
+            return counts
         with batch_txn() as txn:
             if live:
                 txn.set_meta("last_sync", stamp)

@@ -41,7 +41,8 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from maildaemon.atomic import DIR_MODE, FILE_MODE, StateIOError, ensure_dir, explain, link_refused, write_atomic
+from maildaemon.atomic import (DIR_MODE, FILE_MODE, StateIOError, ensure_dir, explain, link_refused, read_bytes,
+                               write_atomic)
 from maildaemon.config import ConfigError
 from maildaemon.model import DONE_STATUSES, Ticket
 from maildaemon.model import iso as _iso
@@ -49,6 +50,7 @@ from maildaemon.model import parse_iso
 
 DB_NAME = "maildaemon.json"
 HEALTH_NAME = "health.json"
+SYNC_NAME = "last-sync"
 HEALTH_SIZE = 4096          # health.json is always this long (padded), so it can be rewritten in place
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _FIX = "restore the state folder from a backup, or move the file away to start from an empty state " \
@@ -116,6 +118,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
+        self.decoded: list[Ticket] | None = None      # the tickets of the last read, decoded
 
     def read(self):
         """The state, or None when there is no state file yet. Never follows a symbolic link."""
@@ -144,8 +147,8 @@ class AtomicJSONStorage(Storage):
         problem = shape_problem(doc)
         if problem:
             raise _broken(self.path, f"is not a maildaemon state: it {problem}")
-        for ticket in doc.get("tickets", {}).values():      # every ticket loads, or nothing is done
-            _load_ticket(ticket, self.path)
+        # every ticket loads, or nothing is done; the decoded tickets are kept for the view
+        self.decoded = [_load_ticket(ticket, self.path) for ticket in doc.get("tickets", {}).values()]
         return doc
 
     def write(self, data) -> None:
@@ -169,15 +172,16 @@ class View:
     def __init__(self, db: TinyDB, path: Path | None = None):
         self._db = db
         self._path = path
+        self._decoded: list[Ticket] | None = None
 
     def _ticket(self, doc) -> Ticket:
         return _load_ticket(doc, self._path or DB_NAME)
 
     def tickets(self, include_done: bool = True) -> list[Ticket]:
-        out = [self._ticket(d) for d in self._db.table("tickets").all()]
-        if not include_done:
-            out = [t for t in out if t.status not in DONE_STATUSES]
-        return sorted(out, key=_ticket_sort)
+        if self._decoded is None:         # decoded once per view (Tickets are immutable)
+            self._decoded = sorted((self._ticket(d) for d in self._db.table("tickets").all()), key=_ticket_sort)
+        out = self._decoded
+        return [t for t in out if t.status not in DONE_STATUSES] if not include_done else list(out)
 
     def ticket(self, key: str) -> Ticket | None:
         docs = self._db.table("tickets").search(Query().key == key)
@@ -243,6 +247,7 @@ class Transaction(View):
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket
+        self._decoded = None
 
     def seen(self, message_id: str) -> str | None:
         """The recorded outcome of a message (applied, late, ignored, quarantined), or None."""
@@ -307,6 +312,7 @@ class Transaction(View):
             t.insert_multiple(list(docs.values()))
             self._record_ids[name].update(docs)
         db.storage.flush()
+        self._decoded = None
         self._tickets.clear()
         self._new_messages.clear()
         self._positions.clear()
@@ -323,6 +329,7 @@ class Store:
         self.health_path = self.dir / HEALTH_NAME
         self.quarantine_max_mb = quarantine_max_mb
         self.quarantine_days = quarantine_days
+        self._cached: tuple | None = None          # (file identity, View) of the last view()
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -383,11 +390,27 @@ class Store:
     # --- reading and writing ------------------------------------------------------------
 
     def view(self) -> View:
-        """A consistent read-only snapshot, without the lock."""
+        """A consistent read-only snapshot, without the lock.
+
+        The last one read is kept while the state file is the same file (inode, size, mtime): the
+        daemon asks for a view several times a minute and the state rarely changes, so a tick or a
+        poll with nothing new parses nothing (issue 14). A view is never changed by its users."""
         self.check()
+        try:
+            st = os.lstat(self.path)
+            identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            identity = None
+        if identity is not None and self._cached is not None and self._cached[0] == identity:
+            return self._cached[1]
         db = TinyDB(str(self.path), storage=_Batched(lambda p: AtomicJSONStorage(p, read_only=True)))
         db.storage.read()
-        return View(db, self.path)
+        view = View(db, self.path)
+        decoded = db.storage.storage.decoded         # the middleware's storage checked every ticket
+        if decoded is not None:
+            view._decoded = sorted(decoded, key=_ticket_sort)
+        self._cached = (identity, view) if identity is not None else None
+        return view
 
     @contextmanager
     def transaction(self, wait: float = 30.0) -> Iterator[Transaction]:
@@ -448,6 +471,22 @@ class Store:
                 stale.unlink()
             except OSError:
                 pass
+
+    # --- the last sync, kept apart so a pass with nothing new rewrites nothing ---------------
+
+    def record_sync(self, stamp: str) -> None:
+        """A pass that found nothing new succeeded at `stamp`: a tiny file, not the state."""
+        write_atomic(self.dir / SYNC_NAME, stamp.encode("ascii"), follow_dir=True)
+
+    def last_sync(self, meta: dict) -> str | None:
+        """The newest successful sync: the state's, or the one `record_sync` kept."""
+        kept = None
+        try:
+            kept = read_bytes(self.dir / SYNC_NAME, follow_dir=True, limit=64).decode("ascii").strip() or None
+        except (OSError, UnicodeDecodeError):
+            pass
+        times = [t for t in (meta.get("last_sync"), kept) if _when(t) is not None]
+        return max(times, key=_when) if times else None
 
     # --- the last error, kept where a full disk cannot hide it ---------------------------
 
