@@ -75,7 +75,7 @@ def _progress(stream, total: int):
 
 def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
-    chosen = views.select(ctx.store.view().tickets(), ctx.args.all, ctx.args.owner)
+    chosen = views.select(ctx.store.view().tickets(include_done=ctx.args.all), ctx.args.all, ctx.args.owner)
     if ctx.args.json:
         ctx.out(dumps([views.ticket_json(t, team, now) for t in chosen], indent=2))
     else:
@@ -112,8 +112,9 @@ def status(ctx) -> int:
     meta = view.meta()
     meta["last_sync"] = ctx.store.last_sync(meta)
     counters = meta.get("counters", {})
-    all_tickets = view.tickets()
-    open_count = sum(1 for t in all_tickets if t.status not in views.DONE_STATUSES)
+    by_status = view.status_counts()
+    total = sum(by_status.values())
+    open_count = sum(n for status, n in by_status.items() if status not in views.DONE_STATUSES)
     quarantine = ctx.store.quarantine()
     q, q_bytes = quarantine.usage()
     q_max_mb = quarantine.max_bytes // (1024 * 1024)
@@ -142,7 +143,7 @@ def status(ctx) -> int:
         "quarantine_days": quarantine.max_days,
         "open_tickets": open_count,
         "tickets_open": open_count,
-        "tickets_total": len(all_tickets),
+        "tickets_total": total,
         "positions": view.positions(),
         "outbox": dict(outbox.summary(records), mode="smtp" if s.smtp else "files",
                        failures=[{"id": r["id"], "kind": r["kind"], "error": r["last_error"]}
@@ -160,7 +161,7 @@ def status(ctx) -> int:
         f"last sync:       {data['last_sync'] or 'never'}",
         f"messages seen:   {data['messages_seen']} (applied {data['applied']}, duplicates {data['duplicates']}, "
         f"ignored {data['ignored']})",
-        f"open tickets:    {open_count} of {len(all_tickets)}",
+        f"open tickets:    {open_count} of {total}",
         f"quarantine:      {entries}, {q_bytes / 1024 / 1024:.1f} MB of {q_max_mb} MB, kept {quarantine.max_days} days"
         + (" (see `maildaemon quarantine list`)" if q else ""),
         "outbox:          " + ("SMTP " + s.smtp.describe() if s.smtp else f"no SMTP configured: mail is written to {outbox_dir}/")

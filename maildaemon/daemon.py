@@ -303,5 +303,5 @@ class Daemon:
     def _status_line(self) -> str:
         view = self.store.view()
         meta = view.meta()
-        open_count = sum(1 for t in view.tickets() if t.status not in ("resolved", "closed"))
+        open_count = sum(n for status, n in view.status_counts().items() if status not in ("resolved", "closed"))
         return f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"

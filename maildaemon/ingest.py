@@ -108,6 +108,7 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
             else:
                 txn.set_meta("last_import", {"at": stamp, "source": source.id, **counts.as_dict()})
             pace.commit(txn, q)
+    store.clear_error()
     return counts
 
 

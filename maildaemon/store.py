@@ -97,6 +97,10 @@ def shape_problem(data) -> str | None:
             field = _KEYED.get(name)
             if field and not isinstance(doc.get(field), str):
                 return f"has document {name}/{doc_id} without a text {field!r}"
+            if name == "tickets":
+                problem = _ticket_shape(doc)
+                if problem:
+                    return f"holds tickets that cannot be read: ticket {doc.get('key')!r} does not load ({problem})"
             if name == "sources" and not isinstance(doc.get("position"), (dict, type(None))):
                 return f"has document sources/{doc_id} whose position is not an object"
             if name == "meta":
@@ -112,13 +116,31 @@ def shape_problem(data) -> str | None:
     return None
 
 
+_HISTORY_TEXT = ("message_id", "at")
+
+
+def _ticket_shape(doc: dict) -> str | None:
+    """Why a ticket document cannot load, checked without building it (tickets are decoded only
+    when a command needs them: `status` at 50,000 messages decoded 12,644 for a count)."""
+    for name in ("system", "id"):
+        if not isinstance(doc.get(name), str):
+            return f"no text {name!r}"
+    history = doc.get("history", [])
+    if not isinstance(history, list):
+        return "its history is not a list"
+    for entry in history:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in _HISTORY_TEXT) \
+                or not isinstance(entry.get("kinds", []), list):
+            return "a history entry is not {message_id, at, kinds}"
+    return None
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage that replaces the file atomically and never creates it on read."""
 
     def __init__(self, path: str, read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
-        self.decoded: list[Ticket] | None = None      # the tickets of the last read, decoded
 
     def read(self):
         """The state, or None when there is no state file yet. Never follows a symbolic link."""
@@ -147,8 +169,6 @@ class AtomicJSONStorage(Storage):
         problem = shape_problem(doc)
         if problem:
             raise _broken(self.path, f"is not a maildaemon state: it {problem}")
-        # every ticket loads, or nothing is done; the decoded tickets are kept for the view
-        self.decoded = [_load_ticket(ticket, self.path) for ticket in doc.get("tickets", {}).values()]
         return doc
 
     def write(self, data) -> None:
@@ -173,15 +193,33 @@ class View:
         self._db = db
         self._path = path
         self._decoded: list[Ticket] | None = None
+        self._open: list[Ticket] | None = None
 
     def _ticket(self, doc) -> Ticket:
         return _load_ticket(doc, self._path or DB_NAME)
 
     def tickets(self, include_done: bool = True) -> list[Ticket]:
-        if self._decoded is None:         # decoded once per view (Tickets are immutable)
-            self._decoded = sorted((self._ticket(d) for d in self._db.table("tickets").all()), key=_ticket_sort)
-        out = self._decoded
+        """Tickets in opening order, decoded once per view (Tickets are immutable); without
+        `include_done` only the open ones are decoded (a few hundred of thousands)."""
+        if self._decoded is not None:
+            out = self._decoded
+        elif include_done:
+            out = self._decoded = sorted((self._ticket(d) for d in self._db.table("tickets").all()),
+                                         key=_ticket_sort)
+        else:
+            if self._open is None:
+                self._open = sorted((self._ticket(d) for d in self._db.table("tickets").all()
+                                     if d.get("status", "open") not in DONE_STATUSES), key=_ticket_sort)
+            return list(self._open)
         return [t for t in out if t.status not in DONE_STATUSES] if not include_done else list(out)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many tickets are in each status, from the documents (nothing decoded)."""
+        counts: dict[str, int] = {}
+        for d in self._db.table("tickets").all():
+            status = d.get("status", "open")
+            counts[status] = counts.get(status, 0) + 1
+        return counts
 
     def ticket(self, key: str) -> Ticket | None:
         docs = self._db.table("tickets").search(Query().key == key)
@@ -247,7 +285,7 @@ class Transaction(View):
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket
-        self._decoded = None
+        self._decoded = self._open = None
 
     def seen(self, message_id: str) -> str | None:
         """The recorded outcome of a message (applied, late, ignored, quarantined), or None."""
@@ -312,7 +350,7 @@ class Transaction(View):
             t.insert_multiple(list(docs.values()))
             self._record_ids[name].update(docs)
         db.storage.flush()
-        self._decoded = None
+        self._decoded = self._open = None
         self._tickets.clear()
         self._new_messages.clear()
         self._positions.clear()
@@ -406,9 +444,6 @@ class Store:
         db = TinyDB(str(self.path), storage=_Batched(lambda p: AtomicJSONStorage(p, read_only=True)))
         db.storage.read()
         view = View(db, self.path)
-        decoded = db.storage.storage.decoded         # the middleware's storage checked every ticket
-        if decoded is not None:
-            view._decoded = sorted(decoded, key=_ticket_sort)
         self._cached = (identity, view) if identity is not None else None
         return view
 
@@ -477,6 +512,7 @@ class Store:
     def record_sync(self, stamp: str) -> None:
         """A pass that found nothing new succeeded at `stamp`: a tiny file, not the state."""
         write_atomic(self.dir / SYNC_NAME, stamp.encode("ascii"), follow_dir=True)
+        self.clear_error()
 
     def last_sync(self, meta: dict) -> str | None:
         """The newest successful sync: the state's, or the one `record_sync` kept."""
@@ -532,19 +568,27 @@ class Store:
 
     def last_error(self, meta: dict) -> dict | None:
         """What `status` shows as the last error: the newer of the state's `last_error` and the one
-        `record_error` kept. A kept error older than the last successful sync or import is over."""
+        `record_error` kept (a success clears that one: `clear_error`)."""
         stored = meta.get("last_error")
         recorded = self.recorded_error()
         when = _when(recorded["at"]) if recorded else None
         if when is None:
             return stored
         last_import = meta.get("last_import")
-        for success in (meta.get("last_sync"), last_import.get("at") if isinstance(last_import, dict) else None):
+        for success in (self.last_sync(meta), last_import.get("at") if isinstance(last_import, dict) else None):
             done = _when(success)
-            if done is not None and done > when:
+            if done is not None and done > when:            # a success in a later second
                 return stored
         stored_when = _when(stored.get("at")) if isinstance(stored, dict) else None
         return stored if stored_when is not None and stored_when >= when else recorded
+
+    def clear_error(self) -> None:
+        """A pass succeeded: the error `record_error` kept is over. Writes only if there is one."""
+        if self.recorded_error() is not None:
+            try:
+                write_atomic(self.health_path, _health_bytes(None), follow_dir=True)
+            except OSError:
+                pass
 
 
 def _when(value) -> datetime | None:
