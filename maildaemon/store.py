@@ -194,6 +194,7 @@ class View:
         self._path = path
         self._decoded: list[Ticket] | None = None
         self._open: list[Ticket] | None = None
+        self._counts: dict[str, int] | None = None
 
     def _ticket(self, doc) -> Ticket:
         return _load_ticket(doc, self._path or DB_NAME)
@@ -214,12 +215,15 @@ class View:
         return [t for t in out if t.status not in DONE_STATUSES] if not include_done else list(out)
 
     def status_counts(self) -> dict[str, int]:
-        """How many tickets are in each status, from the documents (nothing decoded)."""
-        counts: dict[str, int] = {}
-        for d in self._db.table("tickets").all():
-            status = d.get("status", "open")
-            counts[status] = counts.get(status, 0) + 1
-        return counts
+        """How many tickets are in each status, from the documents (nothing decoded); once per
+        view (the daemon's status line asks every minute)."""
+        if self._counts is None:
+            counts: dict[str, int] = {}
+            for d in self._db.table("tickets").all():
+                status = d.get("status", "open")
+                counts[status] = counts.get(status, 0) + 1
+            self._counts = counts
+        return dict(self._counts)
 
     def ticket(self, key: str) -> Ticket | None:
         docs = self._db.table("tickets").search(Query().key == key)
@@ -285,7 +289,7 @@ class Transaction(View):
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket
-        self._decoded = self._open = None
+        self._decoded = self._open = self._counts = None
 
     def seen(self, message_id: str) -> str | None:
         """The recorded outcome of a message (applied, late, ignored, quarantined), or None."""
@@ -350,7 +354,7 @@ class Transaction(View):
             t.insert_multiple(list(docs.values()))
             self._record_ids[name].update(docs)
         db.storage.flush()
-        self._decoded = self._open = None
+        self._decoded = self._open = self._counts = None
         self._tickets.clear()
         self._new_messages.clear()
         self._positions.clear()
