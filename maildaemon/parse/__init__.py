@@ -5,7 +5,9 @@ our own mail coming back, bounces and auto-replies are recorded and ignored (the
 change a ticket or count as an update); then the ticket system is detected (`parsers_for`, in
 order: systems with their own headers first, subject-only formats last); then the sender must be
 trusted; only then is the mail parsed, and the Jira and GitHub work items its text mentions are
-attached as links. Anything that fails becomes a quarantine reason, never an exception.
+attached as links. Anything that fails becomes a quarantine reason, never an exception, and no
+mail costs more than CLASSIFY_CPU_SECONDS of CPU (SPEC 9: the stream is a list anyone can post to;
+limits.py is the backstop behind linear regexes and a linear HTML parser).
 """
 from __future__ import annotations
 
