@@ -15,11 +15,10 @@ import logging
 import sys
 from datetime import date
 
-from maildaemon import business, calendar_ics, rotation
+from maildaemon import business, rotation
 from maildaemon.cli import UsageError, parse_now
 from maildaemon.config import ConfigError
 from maildaemon.people import member_for
-from maildaemon.render import environment
 
 log = logging.getLogger("maildaemon")
 TABLE, LOG_TABLE = "rotation", "rotation_log"
@@ -246,6 +245,7 @@ def _warn(ctx, warnings) -> None:
 def ics(ctx) -> int:
     team = ctx.team
     docs = ctx.store.view().table(TABLE)
+    from maildaemon import calendar_ics            # icalendar: only for `rotation ics`
     data = calendar_ics.calendar(team, docs, ctx.now)
     if not ctx.args.out:
         buffer = getattr(ctx.stdout, "buffer", None)
@@ -277,6 +277,7 @@ def render_announcement(team, docs, day: date, now, templates_dir=None) -> tuple
     duty = team.member(data["this_week"]["email"])
     context = dict(data, team=team, duty=duty, signer=duty.name if duty else team.name,
                    signature=duty.signature if duty else None, now=now, kind="announcement")
+    from maildaemon.render import environment      # Jinja: only for the announcement
     env = environment(templates_dir)
     return tuple(env.get_template(f"announcement.{part}.j2").render(context) for part in ("subject", "txt", "html"))
 
