@@ -6,7 +6,7 @@ no traceback); 1 a runtime failure that was logged, in one line (an OSError as t
 reason; a failure to write the state folder is also kept for `status`, `Store.record_error`);
 141 (128 + SIGPIPE, what a shell reports for a program killed by SIGPIPE) when whoever reads the
 output stopped reading, as in `maildaemon rotation show | head -1`: nothing is printed then.
-This is the only module that reads the clock (`--now` / `MAILDAEMON_NOW` / the system time) and
+This module and `context.py` are the only ones that read the clock (`--now` / `MAILDAEMON_NOW` / the system time) and
 passes `now` down. Every log line goes through `terminal.safe`: a subject in a message cannot
 drive the terminal or forge a second log line.
 """
@@ -16,14 +16,12 @@ import argparse
 import logging
 import os
 import sys
-import time
-from datetime import date, datetime, timedelta, timezone
-from functools import cached_property
-from zoneinfo import ZoneInfo
+from datetime import datetime, timezone
 
 from maildaemon import __version__
 from maildaemon.atomic import StateIOError, describe
-from maildaemon.config import ConfigError, load_settings, load_team, read_environment
+from maildaemon.config import ConfigError
+from maildaemon.context import Context, UsageError
 from maildaemon.source import SourceError
 from maildaemon.store import Store, StoreError
 from maildaemon.terminal import safe
@@ -31,10 +29,6 @@ from maildaemon.terminal import safe
 EXIT_PIPE = 141         # 128 + SIGPIPE: the reader of our output went away
 
 log = logging.getLogger("maildaemon")
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,56 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     from maildaemon import rotation_cli
     rotation_cli.add_parser(sub, common)
     return p
-
-
-class Context:
-    """What a command needs, read once: settings, team, state, `now`."""
-
-    def __init__(self, args, environ: dict[str, str], stdout, stderr):
-        self.args, self.stdout, self.stderr, self.environ = args, stdout, stderr, environ
-        self.env = read_environment(getattr(args, "env_file", None), environ)
-        self.settings = load_settings(self.env)
-
-    @cached_property
-    def team(self):
-        return load_team(self.settings.team_file)
-
-    @cached_property
-    def store(self) -> Store:
-        """The state folder, checked at first use: one that other users may write is refused (exit 2)."""
-        store = Store.from_settings(self.settings)
-        store.check()
-        return store
-
-    @cached_property
-    def now(self) -> datetime:
-        value = getattr(self.args, "now", None) or self.settings.now
-        return parse_now(value, ZoneInfo(self.team.timezone)) if value else datetime.now(timezone.utc)
-
-    def clock(self):
-        """The clock for long-running commands: `--now` (if given) moving forward in real time."""
-        start = self.now
-        if not (getattr(self.args, "now", None) or self.settings.now):
-            return lambda: datetime.now(timezone.utc)
-        t0 = time.monotonic()
-        return lambda: start + timedelta(seconds=time.monotonic() - t0)
-
-    def out(self, text: str = "") -> None:
-        self.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def parse_now(value: str, tz: ZoneInfo) -> datetime:
-    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone)."""
-    v = value.strip()
-    try:
-        if len(v) == 10:
-            d = date.fromisoformat(v)
-            return datetime(d.year, d.month, d.day, tzinfo=tz)
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ConfigError("--now", f"{value!r} is not an ISO 8601 date or date-time",
-                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
 
 
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, stdout=None, stderr=None) -> int:

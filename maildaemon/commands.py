@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from maildaemon import outbox, views
 from maildaemon.config import ConfigError, require_source
-from maildaemon.source import live_source
+from maildaemon.source.live import live_source
 from maildaemon.terminal import dumps, safe
 
 log = logging.getLogger("maildaemon")

@@ -34,7 +34,8 @@ from maildaemon import duty, outbox, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
-from maildaemon.source import SourceError, live_source
+from maildaemon.source import SourceError
+from maildaemon.source.live import live_source
 from maildaemon.store import Store, StoreError
 
 log = logging.getLogger("maildaemon.daemon")

@@ -16,7 +16,7 @@ import sys
 from datetime import date
 
 from maildaemon import business, rotation
-from maildaemon.cli import UsageError, parse_now
+from maildaemon.context import UsageError, parse_now
 from maildaemon.config import ConfigError
 from maildaemon.people import member_for
 

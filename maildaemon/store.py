@@ -41,7 +41,7 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from maildaemon.atomic import (DIR_MODE, FILE_MODE, StateIOError, ensure_dir, explain, link_refused, read_bytes,
+from maildaemon.atomic import (DIR_MODE, FILE_MODE, ensure_dir, explain, link_refused, read_bytes,
                                write_atomic)
 from maildaemon.config import ConfigError
 from maildaemon.model import DONE_STATUSES, Ticket

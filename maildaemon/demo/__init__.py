@@ -17,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from maildaemon import business, duty, rotation, views
-from maildaemon.cli import parse_now
+from maildaemon.context import parse_now
 from maildaemon.config import DAYS, Settings, load_team
 from maildaemon.ingest import ingest
 from maildaemon.model import RawMail

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from typing import Iterator, Protocol
 
-from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
 
 HEADER_CAP = 64 * 1024          # at most this much of an oversize mail's header is kept
@@ -41,16 +40,6 @@ def header_of(data: bytes, cap: int = HEADER_CAP) -> bytes:
 def default_batch_bytes(max_bytes: int) -> int:
     """Bytes per batch: two mails at the limit (20 MiB at the default), at least 1 MiB."""
     return max(2 * max_bytes, 1024 * 1024)
-
-
-def live_source(settings, attempts: int = 3) -> "Source":
-    """The configured stream: the Maildir when `MAILDAEMON_MAILDIR` is set, else the IMAP folder."""
-    max_bytes = getattr(settings, "max_mail_bytes", DEFAULT_MAX_MAIL_BYTES)
-    if settings.maildir:
-        from maildaemon.source.maildir import MaildirSource
-        return MaildirSource(settings.maildir, max_bytes=max_bytes)
-    from maildaemon.source.imap import ImapSource
-    return ImapSource(settings.imap, attempts=attempts, max_bytes=max_bytes)
 
 
 class Source(Protocol):
