@@ -46,7 +46,8 @@ def apply(ticket: Ticket | None, change: Change, team: Team, origin: str = "") -
                          summary=change.summary, late=late, origin=origin, status=new.status)
     history = tuple(sorted(new.history + (entry,), key=lambda h: h.at))
     links = _merge_links(new.links, change.links)
-    return dataclasses.replace(new, history=history, links=links), (LATE if late else APPLIED)
+    return dataclasses.replace(new, history=history, links=links, messages=new.messages + 1), \
+        (LATE if late else APPLIED)
 
 
 def _apply_fields(t: Ticket, c: Change, team: Team, created: bool) -> tuple[Ticket, tuple[str, ...]]:

@@ -188,3 +188,72 @@ def describe(e: OSError) -> str:
     where = e.filename if e.filename is not None else ""
     what = e.strerror or str(e)
     return f"{where}: {what}" if where else what
+
+
+def read_range(path, start: int, end: int) -> bytes:
+    """Bytes [start, end) of a regular file of the state folder, without following a link.
+    A missing file reads as empty (nothing was ever appended to it)."""
+    if end <= start:
+        return b""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
+    except FileNotFoundError:
+        return b""
+    except OSError as e:
+        raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "read")) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StateIOError(errno.EINVAL, "not a regular file", path, f"{path} is not a regular file; move it away")
+        chunks, at = [], start
+        while at < end:
+            chunk = os.pread(fd, min(end - at, 1 << 24), at)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            at += len(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise explain(e, path, "read") from None
+    finally:
+        os.close(fd)
+
+
+def append_at(path, start: int, data: bytes) -> int:
+    """Write `data` at offset `start` of `path` (created 0600 if missing), cutting anything after
+    `start` first (the tail of a write that was never committed), then fsync. Returns the new
+    length. Never follows a symbolic link. Raises `StateIOError`."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, FILE_MODE)
+    except OSError as e:
+        raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise StateIOError(errno.EINVAL, "not a plain file", path,
+                               f"{path} is not a plain file of its own; move it away")
+        if st.st_size < start:
+            raise StateIOError(errno.EIO, "shorter than recorded", path,
+                               f"{path} is shorter ({st.st_size} bytes) than the state records ({start}): "
+                               f"it was cut or replaced; restore the state folder from a backup")
+        if st.st_size > start:
+            os.ftruncate(fd, start)
+        at = start
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(fd, view, at)
+            at += n
+            view = view[n:]
+        os.fsync(fd)
+        if start == 0:                      # a new file: make its name durable too
+            dfd = open_dir(path.parent, follow=True)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        return at
+    except OSError as e:
+        raise explain(e, path) from None
+    finally:
+        os.close(fd)

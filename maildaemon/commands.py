@@ -101,7 +101,7 @@ def ticket(ctx) -> int:
         return 1
     data = views.ticket_json(t, team, now)
     tz = views.ZoneInfo(team.timezone)
-    history = [dict(h.__dict__, at=views.local(h.at, tz)) for h in t.history]
+    history = [dict(h.__dict__, at=views.local(h.at, tz)) for h in view.history(t.key)]
     if ctx.args.json:
         ctx.out(dumps(dict(data, history=history), indent=2))
     else:

@@ -43,7 +43,7 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     included) and/or the handoff of the week containing `now`. One read of the state.
     `mime=False`: previews for a dry run (no MIME built; `Outgoing.text` is what it says)."""
     view = store.view()
-    tickets = view.tickets()
+    tickets = view.current()
     ledger = rotation.from_docs(view.table("rotation"))
     known = view.records(outbox.TABLE)
     dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now) if reminders else []

@@ -121,7 +121,8 @@ class Ticket:
     triage_removed: bool = False             # the pseudo-user was taken off: the stream goes quiet
     latest_message_id: str | None = None     # for In-Reply-To of mail about this ticket
     links: tuple[dict, ...] = ()
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()   # as stored: the entries that set a status (see compact)
+    messages: int = 0                        # notifications applied or recorded for this ticket
 
     def to_doc(self) -> dict:
         doc = dataclasses.asdict(self)
@@ -139,7 +140,19 @@ class Ticket:
         values["links"] = tuple(dict(x) for x in values.get("links") or ())
         values["history"] = tuple(
             HistoryEntry(**dict(h, kinds=tuple(h.get("kinds", ())))) for h in values.get("history") or ())
+        if "messages" not in doc:                # written before the count was kept: all history inline
+            values["messages"] = len(values["history"])
         return cls(**values)
+
+
+_STATUS_KINDS = frozenset((CREATED, STATUS, CLOSED, REOPENED))
+
+
+def compact(history: tuple[HistoryEntry, ...]) -> tuple[HistoryEntry, ...]:
+    """The entries that set the ticket's status: all that status-at-a-moment and closed-in-a-week
+    need (the handoff's week-over-week counts). The full history goes to the history log, read
+    only by `ticket KEY`; a ticket document stays a few hundred bytes however long it lives."""
+    return tuple(h for h in history if not h.late and _STATUS_KINDS.intersection(h.kinds))
 
 
 # --- the team file -------------------------------------------------------------------------

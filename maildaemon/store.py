@@ -24,15 +24,17 @@ Callers outside this module see plain `Ticket`s and dicts, never TinyDB.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
+import logging
 import os
 import stat
 import sys
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -44,9 +46,12 @@ from tinydb.storages import Storage
 from maildaemon.atomic import (DIR_MODE, FILE_MODE, ensure_dir, explain, link_refused, read_bytes,
                                write_atomic)
 from maildaemon.config import ConfigError
-from maildaemon.model import DONE_STATUSES, Ticket
+from maildaemon.logfile import LogFile, needle
+from maildaemon.model import DONE_STATUSES, HistoryEntry, Ticket, compact
 from maildaemon.model import iso as _iso
 from maildaemon.model import parse_iso
+
+log = logging.getLogger("maildaemon")
 
 DB_NAME = "maildaemon.json"
 HEALTH_NAME = "health.json"
@@ -113,6 +118,13 @@ def shape_problem(data) -> str | None:
                     return f"has document meta/{doc_id} whose last_error is not {{at, message}}"
                 if not isinstance(doc.get("last_sync"), (str, type(None))):
                     return f"has document meta/{doc_id} whose last_sync is not a time"
+                for field in ("logs", "archived"):
+                    value = doc.get(field, {})
+                    if not isinstance(value, dict) or not all(
+                            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()):
+                        return f"has document meta/{doc_id} whose {field} are not counts"
+                if not isinstance(doc.get("message_count", 0), int):
+                    return f"has document meta/{doc_id} whose message_count is not a number"
     return None
 
 
@@ -186,48 +198,154 @@ class _Batched(CachingMiddleware):
     WRITE_CACHE_SIZE = sys.maxsize
 
 
+# --- the layout: hot state in the TinyDB file, history in append-only logs (issue 14) ------------
+#
+# maildaemon.json   tickets that are open or changed in the last ARCHIVE_AFTER of the stream (each
+#                   with only the history entries that set its status), the outbox, the rotation,
+#                   source positions, counters, and the committed length of each log
+# history/changes.jsonl   every history entry of every ticket, one line each      (`ticket KEY`)
+# history/messages.jsonl  every Message-ID seen and what became of it               (idempotency)
+# history/tickets.jsonl   finished tickets quiet for ARCHIVE_AFTER; the last line of a key wins,
+#                         and a ticket in maildaemon.json wins over them all       (`tickets --all`)
+LOG_DIR = "history"
+LOGS = ("changes", "messages", "tickets")
+LAYOUT = 2
+# the handoff looks back eight duty weeks and one more for "a week earlier": a ticket finished and
+# quiet for a quarter can no longer change any count it shows
+ARCHIVE_AFTER = timedelta(weeks=13)
+
+
+def _entry_doc(h: HistoryEntry) -> dict:
+    return dict(h.__dict__, kinds=list(h.kinds))
+
+
+def _entry(doc: dict) -> HistoryEntry | None:
+    fields = {k: v for k, v in doc.items() if k in _ENTRY_FIELDS}
+    try:
+        return HistoryEntry(**dict(fields, kinds=tuple(fields.get("kinds") or ())))
+    except TypeError:
+        return None
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(HistoryEntry))
+
+
+class _Index:
+    """A log read into a dict, then only its new tail on each later call: the Store keeps one per
+    log across views and transactions, so the daemon reads 50,000 Message-IDs once, not per batch."""
+
+    def __init__(self, log: LogFile, field: str, value):
+        self.log, self.field, self.value = log, field, value
+        self.length, self.identity, self.data = 0, None, {}
+
+    def upto(self, length: int) -> dict:
+        identity = _identity(self.log.path)
+        if length < self.length or identity[0] != (self.identity or (None,))[0]:
+            self.length, self.data = 0, {}          # another file (restored from a backup): read anew
+        self.identity = identity
+        for offset, doc in self.log.lines(self.length, length):
+            k = doc.get(self.field)
+            if isinstance(k, str):
+                self.data[k] = self.value(offset, doc)
+        self.length = length
+        return self.data
+
+
+def _identity(path: Path):
+    try:
+        st = os.lstat(path)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (None, 0, 0)
+
+
 class View:
     """Read access to one consistent snapshot of the state."""
 
-    def __init__(self, db: TinyDB, path: Path | None = None):
+    def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
         self._db = db
         self._path = path
+        self._store = store
+        self._dir = Path(path).parent if path else Path(".")
         self._decoded: list[Ticket] | None = None
+        self._current: list[Ticket] | None = None
         self._open: list[Ticket] | None = None
         self._counts: dict[str, int] | None = None
+        docs = db.table("meta").all()
+        self._meta_doc = docs[0] if docs else {}
+        self._lengths: dict[str, int] = dict(self._meta_doc.get("logs") or {})
 
     def _ticket(self, doc) -> Ticket:
         return _load_ticket(doc, self._path or DB_NAME)
 
+    def _log(self, name: str) -> LogFile:
+        return LogFile(self._dir / LOG_DIR / f"{name}.jsonl")
+
+    def _length(self, name: str) -> int:
+        return int(self._lengths.get(name, 0))
+
+    def current(self) -> list[Ticket]:
+        """Open tickets and those that changed in the last quarter, in opening order: all that the
+        policies and the handoff read. Decoded once per view (Tickets are immutable)."""
+        if self._current is None:
+            self._current = sorted((self._ticket(d) for d in self._db.table("tickets").all()), key=_ticket_sort)
+        return list(self._current)
+
     def tickets(self, include_done: bool = True) -> list[Ticket]:
-        """Tickets in opening order, decoded once per view (Tickets are immutable); without
-        `include_done` only the open ones are decoded (a few hundred of thousands)."""
-        if self._decoded is not None:
-            out = self._decoded
-        elif include_done:
-            out = self._decoded = sorted((self._ticket(d) for d in self._db.table("tickets").all()),
-                                         key=_ticket_sort)
-        else:
+        """Every ticket ever seen, in opening order (the finished ones of past quarters read from
+        the history log); without `include_done` only the open ones (a few hundred)."""
+        if not include_done:
             if self._open is None:
                 self._open = sorted((self._ticket(d) for d in self._db.table("tickets").all()
                                      if d.get("status", "open") not in DONE_STATUSES), key=_ticket_sort)
             return list(self._open)
-        return [t for t in out if t.status not in DONE_STATUSES] if not include_done else list(out)
+        if self._decoded is None:
+            hot = self.current()
+            keys = {t.key for t in hot}
+            cold = [self._ticket(d) for k, d in self._archived().items() if k not in keys]
+            self._decoded = sorted(hot + cold, key=_ticket_sort)
+        return list(self._decoded)
+
+    def _archived(self) -> dict[str, dict]:
+        docs: dict[str, dict] = {}
+        for _, doc in self._log("tickets").lines(0, self._length("tickets")):
+            if isinstance(doc.get("key"), str) and _ticket_shape(doc) is None:
+                docs[doc["key"]] = doc
+        return docs
 
     def status_counts(self) -> dict[str, int]:
-        """How many tickets are in each status, from the documents (nothing decoded); once per
-        view (the daemon's status line asks every minute)."""
+        """How many tickets are in each status, from the documents and the archived counts (nothing
+        decoded); once per view (the daemon's status line asks every minute)."""
         if self._counts is None:
             counts: dict[str, int] = {}
+            for status, n in (self._meta_doc.get("archived") or {}).items():
+                counts[status] = counts.get(status, 0) + n
             for d in self._db.table("tickets").all():
                 status = d.get("status", "open")
                 counts[status] = counts.get(status, 0) + 1
-            self._counts = counts
+            self._counts = {k: v for k, v in counts.items() if v}
         return dict(self._counts)
 
     def ticket(self, key: str) -> Ticket | None:
         docs = self._db.table("tickets").search(Query().key == key)
-        return self._ticket(docs[0]) if docs else None
+        if docs:
+            return self._ticket(docs[0])
+        found = None
+        for _, doc in self._log("tickets").lines(0, self._length("tickets"), needle("key", key)):
+            if doc.get("key") == key and _ticket_shape(doc) is None:
+                found = doc
+        return self._ticket(found) if found else None
+
+    def history(self, key: str) -> list[HistoryEntry]:
+        """The full history of one ticket, oldest first: the log's entries and any kept inline."""
+        entries: dict[str, HistoryEntry] = {}
+        for _, doc in self._log("changes").lines(0, self._length("changes"), needle("key", key)):
+            if doc.get("key") == key and (h := _entry(doc)) is not None:
+                entries[h.message_id] = h
+        t = self.ticket(key)
+        for h in t.history if t else ():
+            entries.setdefault(h.message_id, h)
+        return sorted(entries.values(), key=lambda h: h.at)
 
     def position(self, source_id: str) -> dict | None:
         docs = self._db.table("sources").search(Query().id == source_id)
@@ -241,11 +359,18 @@ class View:
         return _copy(docs[0]) if docs else {}
 
     def message_count(self) -> int:
-        return len(self._db.table("messages"))
+        """Distinct Message-IDs seen (a state of the first layout still holds them in a table)."""
+        return int(self._meta_doc.get("message_count", 0)) + len(self._db.table("messages"))
 
     def message(self, message_id: str) -> dict | None:
         docs = self._db.table("messages").search(Query().id == message_id)
-        return dict(docs[0]) if docs else None
+        if docs:
+            return dict(docs[0])
+        found = None
+        for _, doc in self._log("messages").lines(0, self._length("messages"), needle("id", message_id)):
+            if doc.get("id") == message_id:
+                found = doc
+        return found
 
     def table(self, name: str) -> list[dict]:
         """Plain copies of a table's documents, for stages with a table of their own."""
@@ -259,18 +384,42 @@ class View:
 class Transaction(View):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
 
-    def __init__(self, db: TinyDB, path: Path | None = None):
-        super().__init__(db, path)
+    def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
+        super().__init__(db, path, store)
         self._tickets: dict[str, Ticket] = {}
         self._ids = {d["key"]: d.doc_id for d in db.table("tickets").all()}
-        self._seen = {d["id"]: d.get("outcome") for d in db.table("messages").all()}
-        self._on_disk = set(self._seen)
+        self._loaded: dict[str, set[str]] = {}        # history entries already logged, per ticket
+        self._revived: dict[str, str] = {}            # archived tickets changed again: their old status
         self._new_messages: dict[str, dict] = {}
         self._positions: dict[str, dict | None] = {}
         self._meta = self.meta()
         self._tables: dict[str, list[dict]] = {}
         self._records: dict[str, dict[str, dict]] = {}
         self._record_ids: dict[str, set[str]] = {}
+        self._drop_messages_table = False
+
+    # --- the upgrade from the first layout (everything in maildaemon.json) ---------------------
+
+    def needs_upgrade(self) -> bool:
+        return self._meta.get("layout") != LAYOUT and bool(
+            len(self._db.table("tickets")) or len(self._db.table("messages")))
+
+    def upgrade(self) -> tuple[int, int]:
+        """Move every history entry and Message-ID to the logs, archive what is finished, in one
+        commit. Returns (tickets, messages) moved."""
+        for doc in self._db.table("tickets").all():
+            t = self._ticket(doc)
+            self._tickets[t.key] = t                   # nothing logged yet: every entry goes out
+        docs = [dict(d) for d in self._db.table("messages").all()]
+        for d in docs:
+            self._new_messages[d["id"]] = d
+        self._meta["message_count"] = len(self._new_messages)
+        self._drop_messages_table = True
+        n = len(self._tickets)
+        self.commit()
+        return n, len(docs)
+
+    # --- reads that see this batch ------------------------------------------------------------
 
     def records(self, name: str) -> dict[str, dict]:
         out = super().records(name)
@@ -285,18 +434,47 @@ class Transaction(View):
         if key in self._tickets:
             return self._tickets[key]
         doc_id = self._ids.get(key)
-        return self._ticket(self._db.table("tickets").get(doc_id=doc_id)) if doc_id else None
+        if doc_id:
+            doc = self._db.table("tickets").get(doc_id=doc_id)
+        else:
+            doc = self._archived_doc(key)
+            if doc is not None:
+                self._revived[key] = doc.get("status", "open")
+        if doc is None:
+            return None
+        t = self._ticket(doc)
+        self._loaded[key] = {h.message_id for h in t.history}
+        return t
+
+    def _archived_doc(self, key: str) -> dict | None:
+        length = self._length("tickets")
+        if not length:
+            return None
+        if self._store is None:
+            found = None
+            for _, doc in self._log("tickets").lines(0, length, needle("key", key)):
+                found = doc if doc.get("key") == key else found
+        else:
+            offset = self._store.index("tickets", length).get(key)
+            found = self._log("tickets").line_at(offset, length) if offset is not None else None
+        return found if found is not None and _ticket_shape(found) is None else None
 
     def put_ticket(self, ticket: Ticket) -> None:
         self._tickets[ticket.key] = ticket
-        self._decoded = self._open = self._counts = None
+        self._decoded = self._current = self._open = self._counts = None
 
     def seen(self, message_id: str) -> str | None:
         """The recorded outcome of a message (applied, late, ignored, quarantined), or None."""
-        return self._seen.get(message_id)
+        if message_id in self._new_messages:
+            return self._new_messages[message_id]["outcome"]
+        if self._store is None:
+            doc = self.message(message_id)
+            return doc.get("outcome") if doc else None
+        return self._store.index("messages", self._length("messages")).get(message_id)
 
     def record_message(self, message_id: str, outcome: str, **fields) -> None:
-        self._seen[message_id] = outcome
+        if self.seen(message_id) is None:
+            self._meta["message_count"] = self._meta.get("message_count", 0) + 1
         self._new_messages[message_id] = {"id": message_id, "outcome": outcome, **fields}
 
     def set_position(self, source_id: str, position: dict | None) -> None:
@@ -312,54 +490,95 @@ class Transaction(View):
     def replace_table(self, name: str, docs: list[dict]) -> None:
         self._tables[name] = [dict(d) for d in docs]
 
+    # --- the commit -----------------------------------------------------------------------------
+
     def commit(self) -> None:
+        """Append to the logs (fsync), then replace the state file with their new lengths."""
         db = self._db
         tickets = db.table("tickets")
-        updates = {k: t.to_doc() for k, t in self._tickets.items() if k in self._ids}
+        archived = dict(self._meta.get("archived") or {})
+        changes: list[dict] = []
+        docs: dict[str, dict] = {}
+        for key, t in self._tickets.items():
+            logged = self._loaded.get(key, ())
+            changes.extend(dict(_entry_doc(h), key=key) for h in t.history if h.message_id not in logged)
+            doc = t.to_doc()
+            doc["history"] = [_entry_doc(h) for h in compact(t.history)]
+            docs[key] = doc
+            if key in self._revived:
+                old = self._revived.pop(key)
+                archived[old] = max(0, archived.get(old, 0) - 1)
+        updates = {k: d for k, d in docs.items() if k in self._ids}
         if updates:   # one pass over the table for the whole batch, not one per ticket
             def replace(doc):
                 new = updates[doc["key"]]
                 doc.clear()
                 doc.update(new)
             tickets.update(replace, doc_ids=[self._ids[k] for k in updates])
-        inserts = [t.to_doc() for k, t in self._tickets.items() if k not in self._ids]
+        inserts = [d for k, d in docs.items() if k not in self._ids]
         if inserts:
-            for doc_id in tickets.insert_multiple(inserts):
-                self._ids[tickets.get(doc_id=doc_id)["key"]] = doc_id
-        messages = db.table("messages")
-        if self._new_messages:
-            existing = [mid for mid in self._new_messages if mid in self._on_disk]
-            if existing:
-                messages.remove(Query().id.one_of(existing))
-            messages.insert_multiple(list(self._new_messages.values()))
-            self._on_disk.update(self._new_messages)
+            for doc_id, doc in zip(tickets.insert_multiple(inserts), inserts):
+                self._ids[doc["key"]] = doc_id
+        retired = self._retire(tickets.all())
+        for doc in retired:
+            archived[doc.get("status", "open")] = archived.get(doc.get("status", "open"), 0) + 1
+            del self._ids[doc["key"]]
+        if retired:
+            tickets.remove(doc_ids=[d.doc_id for d in retired])
+        lengths = {name: self._length(name) for name in LOGS}
+        pending = {"changes": changes, "messages": list(self._new_messages.values()),
+                   "tickets": [dict(d) for d in retired]}
+        if any(pending.values()):
+            ensure_dir(self._dir / LOG_DIR)
+            for name, lines in pending.items():
+                lengths[name] = self._log(name).append(lengths[name], lines)
+        self._meta.update(layout=LAYOUT, logs=lengths, archived={k: v for k, v in archived.items() if v})
+        if self._drop_messages_table:
+            db.drop_table("messages")
         sources = db.table("sources")
         for sid, pos in self._positions.items():
             sources.upsert({"id": sid, "position": pos}, Query().id == sid)
         meta = db.table("meta")
         meta.truncate()
         meta.insert(self._meta)
-        for name, docs in self._tables.items():
+        for name, table_docs in self._tables.items():
             t = db.table(name)
             t.truncate()
-            if docs:
-                t.insert_multiple(docs)
-        for name, docs in self._records.items():
+            if table_docs:
+                t.insert_multiple(table_docs)
+        for name, records in self._records.items():
             t = db.table(name)
             if name not in self._record_ids:
                 self._record_ids[name] = {d["id"] for d in t.all()}
-            replaced = [i for i in docs if i in self._record_ids[name]]
+            replaced = [i for i in records if i in self._record_ids[name]]
             if replaced:
                 t.remove(Query().id.one_of(replaced))
-            t.insert_multiple(list(docs.values()))
-            self._record_ids[name].update(docs)
+            t.insert_multiple(list(records.values()))
+            self._record_ids[name].update(records)
         db.storage.flush()
-        self._decoded = self._open = self._counts = None
+        self._lengths = dict(lengths)
+        self._meta_doc = _copy(self._meta)
+        self._decoded = self._current = self._open = self._counts = None
         self._tickets.clear()
+        self._loaded.clear()
         self._new_messages.clear()
         self._positions.clear()
         self._tables.clear()
         self._records.clear()
+        self._drop_messages_table = False
+
+    @staticmethod
+    def _retire(docs: list[dict]) -> list[dict]:
+        """Finished tickets quiet for ARCHIVE_AFTER, by the stream's own clock (the newest change
+        applied), so that the result depends on the mail, never on when the command ran."""
+        newest = max((d.get("updated_at") or "" for d in docs), default="")
+        if not newest:
+            return []
+        try:
+            cutoff = _iso(parse_iso(newest) - ARCHIVE_AFTER)
+        except ValueError:
+            return []
+        return [d for d in docs if d.get("status", "open") in DONE_STATUSES and (d.get("updated_at") or "") < cutoff]
 
 
 class Store:
@@ -372,6 +591,7 @@ class Store:
         self.quarantine_max_mb = quarantine_max_mb
         self.quarantine_days = quarantine_days
         self._cached: tuple | None = None          # (file identity, View) of the last view()
+        self._indexes: dict[str, _Index] = {}
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -447,7 +667,7 @@ class Store:
             return self._cached[1]
         db = TinyDB(str(self.path), storage=_Batched(lambda p: AtomicJSONStorage(p, read_only=True)))
         db.storage.read()
-        view = View(db, self.path)
+        view = View(db, self.path, self)
         self._cached = (identity, view) if identity is not None else None
         return view
 
@@ -457,7 +677,21 @@ class Store:
         with self.lock(wait):
             db = TinyDB(str(self.path), storage=_Batched(AtomicJSONStorage))
             db.storage.read()
-            yield Transaction(db, self.path)
+            txn = Transaction(db, self.path, self)
+            if txn.needs_upgrade():
+                tickets, messages = txn.upgrade()
+                log.info("state upgraded in place: %d tickets' history and %d Message-IDs moved to %s/",
+                         tickets, messages, self.dir / LOG_DIR)
+            yield txn
+
+    def index(self, name: str, length: int) -> dict:
+        """The committed part of a log as a dict, kept between calls and read on only by its new
+        tail: "messages" maps Message-ID to outcome, "tickets" maps key to the offset of its line."""
+        if name not in self._indexes:
+            log_file = LogFile(self.dir / LOG_DIR / f"{name}.jsonl")
+            self._indexes[name] = (_Index(log_file, "id", lambda _, d: d.get("outcome")) if name == "messages"
+                                   else _Index(log_file, "key", lambda offset, _: offset))
+        return self._indexes[name].upto(length)
 
     @contextmanager
     def lock(self, wait: float = 30.0):

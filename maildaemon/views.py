@@ -55,7 +55,7 @@ def ticket_json(ticket: Ticket, team: Team, now: datetime) -> dict:
         "links": [dict(x) for x in ticket.links],
         "warnings": warnings(ticket, team, now),
         "priority": ticket.priority,
-        "messages": len(ticket.history),
+        "messages": ticket.messages,
     }
     for name in TIME_FIELDS:
         doc[name] = local(getattr(ticket, name), tz)
