@@ -151,7 +151,7 @@ def status(ctx) -> int:
         "tickets_open": open_count,
         "tickets_total": total,
         "positions": view.positions(),
-        "outbox": dict(outbox.summary(records), mode="smtp" if s.smtp else "files",
+        "outbox": dict(outbox.summary(records, view.retired(outbox.TABLE)), mode="smtp" if s.smtp else "files",
                        failures=[{"id": r["id"], "kind": r["kind"], "error": r["last_error"]}
                                  for r in records.values() if r["state"] == "failed"]),
         "last_error": last_error,

@@ -66,7 +66,9 @@ def persist(store: Store, settings: Settings, mails: list[Outgoing], now: dateti
         for m in mails:
             if outbox.enqueue(txn, store.dir, m, now, smtp):
                 new.append(m)
+        retired = outbox.retire(txn, store.dir, now)
         txn.commit()
+    outbox.remove_files(store.dir, retired)
     return new
 
 

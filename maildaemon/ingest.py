@@ -198,7 +198,7 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         _tally(txn, counts, "duplicate")
         return None
     if isinstance(verdict, Quarantined) and ownmail.looks_ours(mail.message_id):
-        rec = txn.records(outbox.TABLE).get(mail.message_id)
+        rec = txn.record(outbox.TABLE, mail.message_id)
         if rec is not None and rec.get("state") in ("sent", "written"):
             verdict = Ignored("own mail", mail)             # sent before keyed ids: nothing to confirm
     if not retrying and prior is not None and prior == _outcome(verdict):

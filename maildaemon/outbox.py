@@ -39,6 +39,7 @@ BACKOFF = (60, 120, 300, 600, 1800, 3600)
 MAIL_DEADLINE = 120        # seconds for one mail, connecting included
 PASS_DEADLINE = 300        # seconds for one send pass; what is left stays queued for the next
 NAME_PREFIX = 80           # readable part of an outbox file name (a file name stops at 255 bytes)
+KEEP = timedelta(weeks=13) # finished mails older than this leave the outbox table (and their .eml file)
 
 
 def file_name(message_id: str) -> str:
@@ -51,7 +52,7 @@ def file_name(message_id: str) -> str:
 
 def enqueue(txn: Transaction, state_dir: Path, out: Outgoing, now: datetime, smtp: bool) -> bool:
     """Persist `out` (file first, then its record at the caller's commit). False if known already."""
-    if out.message_id in txn.records(TABLE):
+    if txn.record(TABLE, out.message_id) is not None:
         return False
     folder = Path(state_dir) / "outbox"
     ensure_dir(folder)                                  # 0700; a symlink in its place is refused
@@ -130,7 +131,7 @@ def _claim(store: Store, message_id: str, stamp: str, lease: str) -> dict | None
     """Mark one due mail `sending` (its attempt counted before the wire), or `failed` when its
     attempts are used up (a mail that crashed the sender again and again). None if no longer due."""
     with store.transaction() as txn:
-        rec = txn.records(TABLE).get(message_id)
+        rec = txn.record(TABLE, message_id)
         if rec is None or not due({message_id: rec}, stamp):
             return None
         if rec["state"] == "sending":
@@ -168,7 +169,7 @@ def _record(store: Store, message_id: str, outcome: str, error: str | None, now:
     """Record one result (re-read: the mail may have come back through the list meanwhile, `sent`)."""
     stamp = _iso(now)
     with store.transaction() as txn:
-        rec = txn.records(TABLE).get(message_id)
+        rec = txn.record(TABLE, message_id)
         if rec is None:
             return outcome
         if rec["state"] == "sent":
@@ -216,7 +217,7 @@ def _line(text: str, limit: int = 500) -> str:
 
 def confirm(txn: Transaction, message_id: str, now: datetime) -> bool:
     """Our mail came back through the list: it was delivered, whatever the outbox last knew."""
-    rec = txn.records(TABLE).get(message_id)
+    rec = txn.record(TABLE, message_id)
     if rec is None or rec["state"] in ("sent", "written"):
         return False
     rec.update(state="sent", sent_at=rec.get("sent_at") or _iso(now), last_error=None)
@@ -224,8 +225,31 @@ def confirm(txn: Transaction, message_id: str, now: datetime) -> bool:
     return True
 
 
-def summary(records: dict[str, dict]) -> dict:
+def retire(txn: Transaction, state_dir: Path, now: datetime) -> list[str]:
+    """Move finished mails queued more than KEEP ago to the history log, and return their files
+    to delete after the commit. Every Message-ID a policy could decide again is of a day or a week
+    well inside KEEP, so a retired record can never be re-sent; what is retired still counts in
+    `status` (`View.retired`)."""
+    cutoff = _iso(now - KEEP)
+    old = [r for r in txn.records(TABLE).values()
+           if r["state"] in ("sent", "written", "failed") and r["created_at"] < cutoff]
+    txn.retire_records(TABLE, [r["id"] for r in old])
+    return [r["file"] for r in old if r.get("file")]
+
+
+def remove_files(state_dir: Path, names: list[str]) -> None:
+    """Best effort, after the commit that retired their records."""
+    for name in names:
+        try:
+            (Path(state_dir) / "outbox" / name).unlink()
+        except OSError:
+            pass
+
+
+def summary(records: dict[str, dict], retired: dict[str, int] | None = None) -> dict:
     out = {"queued": 0, "sending": 0, "sent": 0, "written": 0, "failed": 0}
+    for state, n in (retired or {}).items():
+        out[state] = out.get(state, 0) + n
     for r in records.values():
         out[r["state"]] = out.get(r["state"], 0) + 1
     return out

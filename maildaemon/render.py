@@ -42,13 +42,24 @@ def bundled_templates() -> Path:
     return installed if installed.is_dir() else here.parent / "templates"
 
 
+def count(n, unit: str, plural: str | None = None) -> str:
+    """A number with its unit in words that agree with it: `{{ 1 | count("business day") }}` is
+    "1 business day", `{{ 2.5 | count("business hour") }}` is "2.5 business hours" (SPEC 9,
+    "Counting, exactly"). Whole floats print without ".0"."""
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    return f"{n} {unit if n == 1 else (plural or unit + 's')}"
+
+
 def environment(overrides: Path | None = None) -> Environment:
     loaders = [FileSystemLoader(str(overrides))] if overrides else []
     loaders.append(FileSystemLoader(str(bundled_templates())))
-    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, keep_trailing_newline=True,
-                       trim_blocks=True, lstrip_blocks=True,
-                       autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
-                                                    default_for_string=False, default=False))
+    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, keep_trailing_newline=True,
+                      trim_blocks=True, lstrip_blocks=True,
+                      autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                   default_for_string=False, default=False))
+    env.filters["count"] = count
+    return env
 
 
 def check_templates(env: Environment) -> None:

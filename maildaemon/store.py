@@ -118,6 +118,10 @@ def shape_problem(data) -> str | None:
                     return f"has document meta/{doc_id} whose last_error is not {{at, message}}"
                 if not isinstance(doc.get("last_sync"), (str, type(None))):
                     return f"has document meta/{doc_id} whose last_sync is not a time"
+                retired = doc.get("retired", {})
+                if not isinstance(retired, dict) or not all(
+                        isinstance(v, dict) and all(isinstance(n, int) for n in v.values()) for v in retired.values()):
+                    return f"has document meta/{doc_id} whose retired are not counts"
                 for field in ("logs", "archived"):
                     value = doc.get(field, {})
                     if not isinstance(value, dict) or not all(
@@ -207,8 +211,9 @@ class _Batched(CachingMiddleware):
 # history/messages.jsonl  every Message-ID seen and what became of it               (idempotency)
 # history/tickets.jsonl   finished tickets quiet for ARCHIVE_AFTER; the last line of a key wins,
 #                         and a ticket in maildaemon.json wins over them all       (`tickets --all`)
+# history/outbox.jsonl    outbox records retired by `retire_records` (mails sent long ago)
 LOG_DIR = "history"
-LOGS = ("changes", "messages", "tickets")
+LOGS = ("changes", "messages", "tickets", "outbox")
 LAYOUT = 2
 # the handoff looks back eight duty weeks and one more for "a week earlier": a ticket finished and
 # quiet for a quarter can no longer change any count it shows
@@ -274,6 +279,7 @@ class View:
         docs = db.table("meta").all()
         self._meta_doc = docs[0] if docs else {}
         self._lengths: dict[str, int] = dict(self._meta_doc.get("logs") or {})
+        self._by_id: dict[str, dict | None] = {}
 
     def _ticket(self, doc) -> Ticket:
         return _load_ticket(doc, self._path or DB_NAME)
@@ -380,6 +386,17 @@ class View:
         """A table of documents keyed by their "id" field (the outbox, say), as plain copies."""
         return {d["id"]: _copy(d) for d in self._db.table(name).all()}
 
+    def record(self, name: str, record_id: str) -> dict | None:
+        """One document of `records(name)`, without copying the others (once per view, a dict)."""
+        if self._by_id.get(name) is None:
+            self._by_id[name] = {d["id"]: d for d in self._db.table(name).all()}
+        doc = self._by_id[name].get(record_id)
+        return _copy(doc) if doc is not None else None
+
+    def retired(self, name: str) -> dict[str, int]:
+        """How many documents of table `name` were retired to the history log, by their "state"."""
+        return dict((self._meta_doc.get("retired") or {}).get(name) or {})
+
 
 class Transaction(View):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
@@ -397,6 +414,7 @@ class Transaction(View):
         self._records: dict[str, dict[str, dict]] = {}
         self._record_ids: dict[str, set[str]] = {}
         self._drop_messages_table = False
+        self._retiring: dict[str, set[str]] = {}
 
     # --- the upgrade from the first layout (everything in maildaemon.json) ---------------------
 
@@ -426,9 +444,18 @@ class Transaction(View):
         out.update(_copy(self._records.get(name, {})))
         return out
 
+    def record(self, name: str, record_id: str) -> dict | None:
+        pending = self._records.get(name, {})
+        return _copy(pending[record_id]) if record_id in pending else super().record(name, record_id)
+
     def put_record(self, name: str, doc: dict) -> None:
         """Insert or replace the document with this "id" in table `name` (at the next commit)."""
         self._records.setdefault(name, {})[doc["id"]] = _copy(doc)
+
+    def retire_records(self, name: str, record_ids: list[str]) -> None:
+        """Move these documents of table `name` to `history/<name>.jsonl` at the next commit (a
+        table that grows with every mail sent would make every command read years of it)."""
+        self._retiring.setdefault(name, set()).update(record_ids)
 
     def ticket(self, key: str) -> Ticket | None:
         if key in self._tickets:
@@ -527,7 +554,22 @@ class Transaction(View):
             tickets.remove(doc_ids=[d.doc_id for d in retired])
         lengths = {name: self._length(name) for name in LOGS}
         pending = {"changes": changes, "messages": list(self._new_messages.values()),
-                   "tickets": [dict(d) for d in retired]}
+                   "tickets": [dict(d) for d in retired], "outbox": []}
+        counts = {k: dict(v) for k, v in (self._meta.get("retired") or {}).items()}
+        for name, ids in self._retiring.items():
+            for rid in ids & set(self._records.get(name, {})):
+                del self._records[name][rid]            # put then retired in one batch: retired
+            table = db.table(name)
+            gone = [d for d in table.all() if d.get("id") in ids]
+            if gone:
+                table.remove(doc_ids=[d.doc_id for d in gone])
+                self._record_ids.get(name, set()).difference_update(ids)
+                pending[name] = pending.get(name, []) + [dict(d) for d in gone]
+                for d in gone:
+                    by_state = counts.setdefault(name, {})
+                    by_state[str(d.get("state", ""))] = by_state.get(str(d.get("state", "")), 0) + 1
+        if counts:
+            self._meta["retired"] = counts
         if any(pending.values()):
             ensure_dir(self._dir / LOG_DIR)
             for name, lines in pending.items():
@@ -559,6 +601,7 @@ class Transaction(View):
         self._lengths = dict(lengths)
         self._meta_doc = _copy(self._meta)
         self._decoded = self._current = self._open = self._counts = None
+        self._by_id.clear()
         self._tickets.clear()
         self._loaded.clear()
         self._new_messages.clear()
@@ -566,6 +609,8 @@ class Transaction(View):
         self._tables.clear()
         self._records.clear()
         self._drop_messages_table = False
+        self._retiring.clear()
+        self._by_id.clear()
 
     @staticmethod
     def _retire(docs: list[dict]) -> list[dict]:

@@ -236,3 +236,31 @@ def test_put_ticket_logs_each_history_entry_once(tmp_path):
     lines = (tmp_path / LOG_DIR / "changes.jsonl").read_bytes().splitlines()
     assert len(lines) == 2
     assert isinstance(store.view().ticket("goc:5"), Ticket)
+
+
+def test_mails_sent_a_quarter_ago_leave_the_outbox_and_still_count(tmp_path):
+    from maildaemon import outbox
+    from maildaemon.model import Outgoing
+    store = Store(tmp_path)
+    first = local(2026, 1, 5, 9)
+
+    def mail(n):
+        return Outgoing(message_id=f"<m{n}@maildaemon>", kind="owner", period=f"2026-01-0{n}", tickets=("goc:1",),
+                        sender="team@example.org", recipients=("ada@example.org",), subject="s", raw=b"x")
+
+    with store.transaction() as txn:
+        assert outbox.enqueue(txn, store.dir, mail(1), first, smtp=False)
+        assert outbox.retire(txn, store.dir, first) == []            # a fresh mail stays
+        txn.commit()
+    later = first + outbox.KEEP + timedelta(days=1)
+    with store.transaction() as txn:
+        assert outbox.enqueue(txn, store.dir, mail(2), later, smtp=False)
+        files = outbox.retire(txn, store.dir, later)
+        txn.commit()
+    outbox.remove_files(store.dir, files)
+    view = store.view()
+    assert list(view.records(outbox.TABLE)) == ["<m2@maildaemon>"]
+    assert outbox.summary(view.records(outbox.TABLE), view.retired(outbox.TABLE))["written"] == 2
+    assert not (tmp_path / "outbox" / outbox.file_name("<m1@maildaemon>")).exists()
+    assert (tmp_path / "outbox" / outbox.file_name("<m2@maildaemon>")).exists()
+    assert b"<m1@maildaemon>" in (tmp_path / LOG_DIR / "outbox.jsonl").read_bytes()
