@@ -220,6 +220,20 @@ LAYOUT = 2
 ARCHIVE_AFTER = timedelta(weeks=13)
 
 
+_KEEP = frozenset(("key", "system", "id"))
+_STATUS_FIELDS = ("message_id", "at", "kinds", "status")
+
+
+def _slim(doc: dict, history) -> dict:
+    """A ticket document as stored: fields at their default (None, empty, false) left out, and
+    only what the handoff's counts read of the status-setting entries (the rest is in the log).
+    Half the bytes of the full document: every command reads every open ticket's."""
+    out = {k: v for k, v in doc.items() if k in _KEEP or v not in (None, "", [], False)}
+    out["history"] = [{k: getattr(h, k) if k != "kinds" else list(h.kinds) for k in _STATUS_FIELDS}
+                      for h in history]
+    return out
+
+
 def _entry_doc(h: HistoryEntry) -> dict:
     return dict(h.__dict__, kinds=list(h.kinds))
 
@@ -529,9 +543,7 @@ class Transaction(View):
         for key, t in self._tickets.items():
             logged = self._loaded.get(key, ())
             changes.extend(dict(_entry_doc(h), key=key) for h in t.history if h.message_id not in logged)
-            doc = t.to_doc()
-            doc["history"] = [_entry_doc(h) for h in compact(t.history)]
-            docs[key] = doc
+            docs[key] = _slim(t.to_doc(), compact(t.history))
             if key in self._revived:
                 old = self._revived.pop(key)
                 archived[old] = max(0, archived.get(old, 0) - 1)
