@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     qs = qsub.add_parser("show", parents=[common], help="show one quarantined mail")
     qs.add_argument("id", metavar="ID")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
+    add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
     from maildaemon import rotation_cli
     rotation_cli.add_parser(sub, common)
     return p
@@ -101,8 +102,12 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     try:
         ctx = Context(args, environ, stdout, stderr)
         handler = _setup_logging(ctx.settings.log_level, stderr)
-        from maildaemon import commands
-        code = commands.run(ctx)
+        if args.command == "metrics":
+            from maildaemon import operations
+            code = operations.metrics(ctx)
+        else:
+            from maildaemon import commands
+            code = commands.run(ctx)
         stdout.flush()            # inside the try: a reader gone away is handled here, not at exit
         return code
     except ConfigError as e:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable
 
@@ -38,13 +38,14 @@ class Counts:
     quarantined: int = 0
     ignored: int = 0
     late: int = 0
+    newest: str | None = field(default=None, compare=False)   # the newest Date applied (not a count)
 
     def line(self) -> str:
         return (f"fetched={self.fetched} applied={self.applied} duplicate={self.duplicate} "
                 f"quarantined={self.quarantined} ignored={self.ignored}")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "newest"}
 
 
 def ingest(source: Source, store: Store, team: Team, now: datetime,
@@ -105,6 +106,9 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                 txn.set_meta("last_sync", stamp)
                 txn.set_meta("last_source", source.id)
                 txn.set_meta("last_error", None)
+                if counts.newest:       # the stream is alive: for the metrics and the silence alarm
+                    txn.set_meta("last_applied_at", stamp)
+                    txn.set_meta("last_applied_date", counts.newest)
             else:
                 txn.set_meta("last_import", {"at": stamp, "source": source.id, **counts.as_dict()})
             pace.commit(txn, q)
@@ -213,6 +217,8 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         else:
             txn.put_ticket(ticket)
             txn.record_message(mail.message_id, outcome, ticket=c.key, origin=raw.origin, at=stamp)
+            if outcome != LATE:
+                counts.newest = max(counts.newest or "", _iso(c.at))
             _tally(txn, counts, "applied")
             if outcome == LATE:
                 _tally(txn, counts, "late")
