@@ -7,6 +7,8 @@ Rules (SPEC sections 6 and 7):
 - Owner: only a team member (never the triage pseudo-user or an outsider). With several members
   assigned the owner is the one assigned most recently (the first listed when one mail adds
   several); removing the owner hands the ticket to the most recent remaining member, or none.
+- Reply route (SPEC 8, user reminder): `subject_token` and `reply_to` are the latest applied
+  notification's; a late mail only fills them while unknown (a state stored before they were kept).
 - Update clocks: a member's update moves `last_team_update_at`, the submitter's (or a CC'd
   outsider's) moves `last_user_update_at`; the ticket system or operations staff move neither.
 Idempotency by Message-ID is the caller's job (ingest checks it before calling `apply`).
@@ -55,7 +57,7 @@ def _apply_fields(t: Ticket, c: Change, team: Team, created: bool) -> tuple[Tick
     if created:
         kinds.add(CREATED)
     changes: dict = {"updated_at": _iso(c.at), "latest_message_id": c.message_id}
-    for name in ("title", "url", "submitter", "priority"):
+    for name in ("title", "url", "submitter", "priority", "subject_token", "reply_to"):
         v = getattr(c, name)
         if v:
             changes[name] = v
@@ -155,7 +157,7 @@ def _is_user(t: Ticket, c: Change, team: Team) -> bool:
 
 def _fill_unknown(t: Ticket, c: Change) -> Ticket:
     changes = {}
-    for name in ("title", "url", "submitter"):
+    for name in ("title", "url", "submitter", "subject_token", "reply_to"):
         if not getattr(t, name) and getattr(c, name):
             changes[name] = getattr(c, name)
     at = _iso(c.at)

@@ -77,6 +77,9 @@ class Change:
     links: tuple[dict, ...] = ()
     priority: str | None = None
     auto_reply: bool = False       # the update is an out-of-office/auto-reply relayed by the system
+    # how a user's answer reaches the ticket (SPEC 8, user reminder); None: not known from this mail
+    subject_token: str | None = None   # the system's own subject token, as written ("[rt.example.org #1234]")
+    reply_to: str | None = None        # the system's reply address: Reply-To, else From, when trusted
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class Ticket:
     first_team_update_at: str | None = None  # first member update (time to first response)
     triage_removed: bool = False             # the pseudo-user was taken off: the stream goes quiet
     latest_message_id: str | None = None     # for In-Reply-To of mail about this ticket
+    subject_token: str | None = None         # the system's subject token in its latest notification
+    reply_to: str | None = None              # where a user's answer reaches the ticket (None: unknown or not by mail)
     links: tuple[dict, ...] = ()
     history: tuple[HistoryEntry, ...] = ()   # as stored: the entries that set a status (see compact)
     messages: int = 0                        # notifications applied or recorded for this ticket

@@ -126,6 +126,16 @@ def message_id(due: Due, team: Team, key: bytes = b"") -> str:
     return ownmail.message_id(body, team.from_address.rpartition("@")[2], key)
 
 
+def user_reply_to(due: Due) -> str | None:
+    """Where a user's answer to a user reminder reaches the ticket: the ticket system's reply
+    address as parse/apply kept it (`reply_to` of the ticket's data: the trusted Reply-To, else
+    From, of its latest notification), or None when it takes no replies by mail (GitHub) or none
+    is known. Only a plain, valid address: the value is a header's, never pasted."""
+    ticket = due.data.get("ticket") or {}
+    address = ticket.get("reply_to") if isinstance(ticket, dict) else None
+    return address if isinstance(address, str) and address.isascii() and valid_address(address) else None
+
+
 def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = b"",
             mime: bool = True) -> Outgoing:
     """Render `due` into a mail. `mime=False` is a preview (a dry run): the templates are rendered
@@ -134,6 +144,10 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
     signer = duty.name if duty else team.name
     context = dict(due.data, team=team, duty=duty, signer=signer, signature=(duty.signature if duty else None),
                    now=now, kind=due.kind)
+    answer_to = None
+    if due.kind == "user":
+        answer_to = user_reply_to(due)
+        context["answer_by_mail"] = answer_to is not None     # else the text points to the ticket's URL
     subject = clean_header(env.get_template(f"{due.kind}.subject.j2").render(context))
     text = env.get_template(f"{due.kind}.txt.j2").render(context)
     html = env.get_template(f"{due.kind}.html.j2").render(context)
@@ -145,7 +159,13 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
                         sender=team.from_address, recipients=to + cc, subject=subject, raw=b"", text=text)
     msg = EmailMessage()
     msg["From"] = Address(display_name=clean_header(f"{signer} ({team.name})"), addr_spec=team.from_address)
-    if duty:
+    if due.kind == "user":
+        # the user's answer goes to the ticket (SPEC 8), never privately to the person on duty;
+        # without a reply address (GitHub) to the stream list, where the whole team reads it
+        route = answer_to or (team.list_address if valid_address(team.list_address) else None)
+        if route:
+            msg["Reply-To"] = Address(addr_spec=route)
+    elif duty:
         msg["Reply-To"] = Address(display_name=clean_header(duty.name), addr_spec=duty.email)
     msg["To"] = ", ".join(to)
     if cc:

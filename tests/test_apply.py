@@ -160,3 +160,14 @@ def test_classify_marks_out_of_office_updates():
     assert is_auto_reply_text("Correspondence added by jane@example.edu: I am out of the office until Monday")
     assert is_auto_reply_text("Automatic reply: Re: ticket 5")
     assert not is_auto_reply_text("Sorry, I was out of the office last week; logs attached")
+
+
+def test_reply_route_latest_applied_wins_a_mail_without_one_keeps_it_a_late_one_only_fills_unknown():
+    # issue 10: the user reminder's Reply-To and subject token are those of the latest notification
+    t, _ = fold(change(1, subject_token="ISSUE=1 PROJ=71", reply_to="ticket@example.org"),
+                change(2, hours=2, subject_token="ISSUE=1 PROJ=72", reply_to="goc@example.org"),
+                change(3, hours=3),                                              # carries neither: kept
+                change(4, hours=1, subject_token="ISSUE=1 PROJ=70", reply_to="old@example.org"))   # late
+    assert (t.subject_token, t.reply_to) == ("ISSUE=1 PROJ=72", "goc@example.org")
+    unknown, _ = fold(change(1), change(2, hours=-1, subject_token="ISSUE=1 PROJ=71", reply_to="ticket@example.org"))
+    assert (unknown.subject_token, unknown.reply_to) == ("ISSUE=1 PROJ=71", "ticket@example.org")

@@ -4,7 +4,8 @@
 our own mail coming back, bounces and auto-replies are recorded and ignored (they must never
 change a ticket or count as an update); then the ticket system is detected (`parsers_for`, in
 order: systems with their own headers first, subject-only formats last); then the sender must be
-trusted; only then is the mail parsed, and the Jira and GitHub work items its text mentions are
+trusted; only then is the mail parsed, its reply address (the trusted `Reply-To`, else sender)
+noted for mail the user answers, and the Jira and GitHub work items its text mentions are
 attached as links. Anything that fails becomes a quarantine reason, never an exception, and no
 mail costs more than CLASSIFY_CPU_SECONDS of CPU (SPEC 9: the stream is a list anyone can post to;
 limits.py is the backstop behind linear regexes and a linear HTML parser).
@@ -125,6 +126,9 @@ def _classify(mail: Mail, team: Team, parsers: tuple[Parser, ...] | None, own_ke
         return Quarantined(_one_line(f"parser error ({parser.system}): {type(e).__name__}: {e}"), mail)
     if is_auto_reply_text(change.summary):
         change = dataclasses.replace(change, auto_reply=True)
+    if getattr(parser, "replies_by_mail", True):       # GitHub's mail takes no replies (github.py)
+        change = dataclasses.replace(change, reply_to=trust.reply_address(
+            mail, team.list_address, senders, avoid=(team.from_address,)))
     repo = change.id.partition("#")[0] if change.system == "github" else None
     links = find_links(f"{mail.clean_subject}\n{mail.text}", self_key=change.key, github_repo=repo)
     if links:

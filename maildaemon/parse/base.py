@@ -43,6 +43,9 @@ class RegexTimeout(Unparseable):
 
 class Parser(Protocol):
     system: str            # the key prefix: "goc", "rt"; a class constant, or per instance (custom)
+    # optional: `replies_by_mail = False` for a system whose mail takes no replies (GitHub):
+    # classify then gives its changes no `reply_to`, and the user is pointed to the ticket's URL
+
 
     def recognises(self, mail: Mail) -> bool: ...
 
@@ -123,6 +126,20 @@ def address(value: str | None) -> tuple[str, str]:
         return parseaddr(value)
     except (RecursionError, ValueError, IndexError):
         return "", ""
+
+
+MAX_TOKEN = 200        # characters: a longer "token" is someone's text, not a system's hook
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def subject_token(text: str | None) -> str | None:
+    """A system's subject token (`[rt.example.org #1234]`, `ISSUE=41234 PROJ=71`) kept exactly as
+    written, for the subject of mail the user answers (SPEC 8); None when it is empty, holds a
+    control character (a line break could never be part of a hook) or is longer than MAX_TOKEN."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_TOKEN or _CONTROL.search(text):
+        return None
+    return text
 
 
 def scanned(text: str | None) -> str:

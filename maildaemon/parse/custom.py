@@ -42,6 +42,8 @@ Why the rules are what they are:
   field's name) from `recognises` and `parse`: the mail is quarantined with that reason.
 - Status: through `status_map` (any case); a word it does not name is open (SPEC 7), and the
   word itself is always kept as status_raw.
+- Subject token (SPEC 8): the `key` regex's whole match, as the subject has it; mail the user
+  answers carries it, which is how such systems thread a reply into the ticket.
 - Without a `title` field the title is the subject without the key; without a `summary` field
   the summary is the body's first line; without an `actor` field nobody is named (the From of
   these systems is the system, not a person).
@@ -51,7 +53,8 @@ from __future__ import annotations
 import regex
 
 from maildaemon.model import Change, SystemSpec
-from maildaemon.parse.base import MAX_VALUE, RegexTimeout, Unparseable, address, first_line, split_people, when
+from maildaemon.parse.base import (MAX_VALUE, RegexTimeout, Unparseable, address, first_line, split_people,
+                                   subject_token, when)
 from maildaemon.parse.mail import Mail
 from maildaemon.parse.trust import matches, sender
 
@@ -109,6 +112,7 @@ class CustomParser:
             submitter=_address(f.get("submitter")),
             actor=f.get("actor") or None,
             summary=first_line(f.get("summary") or mail.text),
+            subject_token=subject_token(m.group()),
         )
 
     def fields(self, mail: Mail) -> dict[str, str]:

@@ -21,6 +21,7 @@ Why the rules are what they are:
   reply` -> waiting-on-user; `solved` -> resolved; `unsolved`, `verified`, `closed` -> closed;
   `new`, `assigned`, `in progress`, `on hold`, `reopened` and unknown words -> open.
 - The URL is GGUS's documented ticket link, read from the body or built from the number.
+- Subject token (SPEC 8): `GGUS-Ticket-ID: #<n>` exactly as the subject has it.
 - Unparseable: a `GGUS-Ticket-ID` subject without a number.
 """
 from __future__ import annotations
@@ -29,13 +30,13 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, subject_token, when
 from maildaemon.parse.mail import Mail
 
 # Every pattern is linear in its input (SPEC 9): possessive runs, values taken whole and stripped
 # in Python; `[^\s=]` lets each GOC-token try stop at the next `=` (`ISSUE=` repeated: one pass).
 _LOOSE = re.compile(r"\bGGUS-Ticket-ID\s*+:", re.I)
-_TOKEN = re.compile(r"\b(?:NOTIFICATION of\s++)?GGUS-Ticket-ID\s*+:\s*+#\s*+(?P<n>\d++)", re.I)
+_TOKEN = re.compile(r"\b(?:NOTIFICATION of\s++)?(?P<token>GGUS-Ticket-ID\s*+:\s*+#\s*+(?P<n>\d++))", re.I)
 _GOC_TOKEN = re.compile(r"\bISSUE=[^\s=]++\s++PROJ=\S", re.I)
 _FIELD = re.compile(r"[ \t]*+(?P<label>[A-Z][A-Z /()_.-]{1,40}+)[ \t]*+:[ \t]*+(?P<value>.*)")
 _SECTIONS = {"PUBLIC DIARY", "INTERNAL DIARY", "DESCRIPTION", "DETAILED DESCRIPTION", "SOLUTION"}
@@ -75,6 +76,7 @@ class GgusParser:
             submitter=_address(f.get("submitter_email")) or _address(f.get("submitter")),
             actor=f.get("actor") or None,
             summary=first_line(section),
+            subject_token=subject_token(token.group("token")),
         )
 
 

@@ -19,6 +19,9 @@ Why the rules are what they are:
 - Actor: `@<X-GitHub-Sender>`, else the From display name (GitHub puts the actor's name there).
 - Submitter: None. The opener is known only by login, and `submitter` is an email (SPEC 6).
 - URL: https://github.com/owner/repo/issues/N, or /pull/N for pull requests.
+- No replies by mail (SPEC 8): GitHub's `Reply-To: reply+<token>@reply.github.com` posts as the
+  account the notification was sent to (the team's), never as the user, so it is not kept; a user
+  is asked to answer on the issue's page instead. No subject token: GitHub threads on nothing.
 - Unparseable: a GitHub mail about no issue or pull request (releases, pushes to a branch,
   security alerts, discussions): no ticket to change.
 """
@@ -54,6 +57,7 @@ _COMMENT_HEAD = re.compile(r"^\s*+@?[\w-]++ left a comment\s*+\([^()]*#\d++\)\s*
 
 class GithubParser:
     system: ClassVar[str] = "github"
+    replies_by_mail: ClassVar[bool] = False   # see the module notes: no reply address is ever kept
 
     def recognises(self, mail: Mail) -> bool:
         if mail.has("X-GitHub-Reason") or mail.has("X-GitHub-Sender"):

@@ -18,6 +18,8 @@ Why the rules are what they are:
   (with the GMT offset FootPrints prints) is `actor_at`. When the entry's author is the
   submitter, the actor is written `Name <address>` so the user's clock can be moved.
 - Date-only deadlines mean the end of that day (UTC): a deadline day is not overdue at 00:01.
+- The token, exactly as the subject has it, is kept for mail the user answers (SPEC 8):
+  FootPrints files a reply whose subject carries it into the ticket.
 - Unparseable: never for a well-formed token. The token gives the key and the Date gives the
   time, so even a mail with an empty body is a (thin) change: something happened to ticket N.
   Only a token whose ISSUE is not a number (`ISSUE=abc PROJ=71`, a hand-edited subject) is
@@ -30,7 +32,8 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import Unparseable, address, first_line, labelled_fields, scanned, split_people, when
+from maildaemon.parse.base import (Unparseable, address, first_line, labelled_fields, scanned, split_people,
+                                   subject_token, when)
 from maildaemon.parse.mail import Mail, clean_subject
 
 # `[^\s=]` (not `\S`): each try stops at the next `=`, so `ISSUE=ISSUE=...` is one pass, not n²
@@ -100,6 +103,7 @@ class GocParser:
             actor=actor,
             actor_at=newest[1] if newest else None,
             summary=first_line(newest[2]) if newest else "",
+            subject_token=subject_token(token.group()),
         )
 
 

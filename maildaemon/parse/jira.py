@@ -5,8 +5,13 @@ Why the rules are what they are:
   is also what Zammad keys on). A `[JIRA] (KEY-1)` subject alone is not enough: people quote them.
 - Key: the `(KEY-1)` in the subject, in both generations: `[<prefix>] (KEY-1) <title>` (Jira 7+,
   Cloud) and `[<prefix>] <Verb>: (KEY-1) <title>` (older Server). The prefix is the site's
-  configured "email prefix", so it is not matched by name. Without one, the key of the body's
-  `/browse/KEY-1` link is used.
+  configured "email prefix", so it is not matched by name. Jira Service Management's customer
+  notifications carry the key bare at the start instead (`SEC-1732 <title>`, SPEC 7.6; a
+  standards prefix such as `UTF-8` is never a key, links.NOT_PROJECTS). Without either, the key
+  of the body's `/browse/KEY-1` link, or of JSM's `/servicedesk/customer/portal/<n>/KEY-1`.
+- Subject token (SPEC 8): the subject's `(KEY-1)`, or JSM's bare `KEY-1`, as written: Jira's
+  mail handler files a reply whose subject carries the key into the issue. None when the key
+  came from the body.
 - What happened: the body's event line (`<Actor> created KEY-1:`, `<Actor> created an issue`,
   `... updated ...`, `... commented on ...`, Cloud's `<Actor> made 2 updates.`), else the old
   subject verb (`Created:`, `Commented:`, `Resolved:`, `Closed:`, `Reopened:`).
@@ -33,16 +38,21 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, subject_token, when
+from maildaemon.parse.links import NOT_PROJECTS
 from maildaemon.parse.mail import Mail, clean_subject
 
 # Every pattern is linear in its input (SPEC 9): possessive runs, names and values that cannot end
 # in a blank where a blank run follows, values taken whole and stripped in Python.
 _KEY = r"[A-Z][A-Z0-9_]++-\d++"
 _SUBJECT = re.compile(r"\((?P<key>" + _KEY + r")\)")
+# JSM: `SEC-1732 <title>` (matched at the subject's start only; the separators after it end the key)
+_BARE = re.compile(r"(?P<key>(?P<project>[A-Z][A-Z0-9_]++)-\d++)(?![\w-]|\.\d)[ \t:–—-]*+")
 _VERB = re.compile(r"(?P<verb>[A-Za-z][A-Za-z ]{1,30}?)\s*+:\s*+$")
 # a URL run stops at the next scheme, so `http://` repeated is one pass, not n²
-_BROWSE = re.compile(r"https?://(?:(?!https?://)[^\s<>\"'()])+?/browse/(?P<key>" + _KEY + r")(?![\w-])")
+# the issue's page: `/browse/KEY-1`, or JSM's customer portal `/servicedesk/customer/portal/<n>/KEY-1`
+_BROWSE = re.compile(r"https?://(?:(?!https?://)[^\s<>\"'()])+?/(?:browse|servicedesk/customer/portal/\d++)"
+                     r"/(?P<key>" + _KEY + r")(?![\w-])")
 _EVENT = re.compile(
     r"^[ \t]*+\*?(?P<who>[^*\n]{0,79}?[^*\s])\*?[ \t]++\*?(?:(?P<what>created|updated|commented on|resolved"
     r"|closed|reopened|assigned)[ \t]++(?:an issue|(?:[A-Za-z-]++[ \t]++)?" + _KEY + r")\b"
@@ -67,10 +77,10 @@ class JiraParser:
         return mail.has("X-JIRA-FingerPrint")
 
     def parse(self, mail: Mail) -> Change:
-        key, verb, title = parse_subject(mail.clean_subject)
+        key, token, verb, title = _subject(mail.clean_subject)
         text = scanned(mail.text)
         event = find_event(text)
-        key = key or _body_key(text, event)
+        key = key or _body_key(text, event, scanned(mail.html))
         what = (event.group("what") or "updated").lower() if event else verb
         created = what.startswith("created")
         body = _below(text, event.end()) if event else text
@@ -97,16 +107,28 @@ class JiraParser:
             submitter=_address(f.get("reporter")),
             actor=_actor(mail, event),
             summary=_summary(created or what.startswith("comment"), block, rest),
+            subject_token=subject_token(token),
         )
 
 
 def parse_subject(subject: str) -> tuple[str | None, str, str]:
-    """('KEY-1', 'commented', 'Title') from '[JIRA] Commented: (KEY-1) Title'; verb '' when new style."""
+    """('KEY-1', 'commented', 'Title') from '[JIRA] Commented: (KEY-1) Title'; verb '' when new style;
+    ('SEC-1732', '', 'DWF/CVE - x') from JSM's 'SEC-1732 DWF/CVE - x'."""
+    key, _, verb, title = _subject(subject)
+    return key, verb, title
+
+
+def _subject(subject: str) -> tuple[str | None, str | None, str, str]:
+    """(key, the token as the subject writes it, verb, title)."""
     m = _SUBJECT.search(subject)
     if not m:
-        return None, "", clean_subject(subject)
+        bare = _BARE.match(subject)
+        if bare and bare.group("project") not in NOT_PROJECTS:
+            return bare.group("key"), bare.group("key"), "", subject[bare.end():].strip()
+        return None, None, "", clean_subject(subject)
     v = _VERB.search(subject[max(0, m.start() - 80):m.start()])     # a verb is short and ends there
-    return m.group("key"), (" ".join(v.group("verb").split()).lower() if v else ""), subject[m.end():].strip()
+    return m.group("key"), m.group(), (" ".join(v.group("verb").split()).lower() if v else ""), \
+        subject[m.end():].strip()
 
 
 def find_event(text: str | None) -> re.Match | None:
@@ -158,14 +180,17 @@ def new_value(value: str) -> str:
     return v[m.end():].strip() if m else v
 
 
-def _body_key(text: str, event: re.Match | None) -> str:
-    m = _BROWSE.search(text or "")
+def _body_key(text: str, event: re.Match | None, html: str = "") -> str:
+    """The key of the first issue link of the text, else of the HTML (an HTML-only mail's link is
+    an `href`, which its text drops), else the one the event line names."""
+    m = _BROWSE.search(text or "") or _BROWSE.search(html or "")
     if m:
         return m.group("key")
     m = re.search(r"\b(" + _KEY + r")\b", event.group(0) if event else "")
     if m:
         return m.group(1)
-    raise Unparseable("Jira mail without an issue key: no (KEY-1) in the subject and no /browse/KEY-1 link")
+    raise Unparseable("Jira mail without an issue key: no (KEY-1) or leading KEY-1 in the subject and no "
+                      "/browse/KEY-1 or /servicedesk/customer/portal/<n>/KEY-1 link")
 
 
 def _below(text: str, pos: int) -> str:
@@ -202,9 +227,13 @@ def _url(mail: Mail, key: str) -> str | None:
     return None
 
 
+_REPLY_MARK = re.compile(r"Reply above this line", re.I)      # JSM's first line: a marker, not news
+
+
 def _summary(wrote: bool, block: list[tuple[str, str]], rest: str) -> str:
     """The first line of a comment or description; else the changes ('Status: Done (was: Open)')."""
-    text = "\n".join(line for line in rest.split("\n") if not _FOOTER.match(line) and not _RULE.match(line))
+    text = "\n".join(line for line in rest.split("\n")
+                     if not _FOOTER.match(line) and not _RULE.match(line) and not _REPLY_MARK.search(line))
     if wrote or not block:
         return first_line(text)
     return first_line("; ".join(f"{label}: {value}" for label, value in block))

@@ -20,6 +20,8 @@ Why the rules are what they are:
   transaction time without a zone.
 - No URL is invented: it is read from `<URL: ... >`, `Ticket URL:` or a bare
   `.../Ticket/Display.html?id=N` line, or left unknown.
+- Subject token (SPEC 8): the `[<tag> #<id>]` of this ticket exactly as the subject has it (RT
+  files a reply carrying it into the ticket), else the `[<rtname> #<id>]` its X-RT-Ticket names.
 - Unparseable: an RT mail with neither a numbered RT-Ticket header nor a `[tag #id]` subject tag.
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import Unparseable, first_line, labelled_fields, scanned, when
+from maildaemon.parse.base import Unparseable, first_line, labelled_fields, scanned, subject_token, when
 from maildaemon.parse.mail import Mail, addresses
 
 # Every pattern is linear in its input (SPEC 9): possessive runs, one quantifier per run of blanks.
@@ -92,6 +94,7 @@ class RtParser:
             submitter=next((a for _, a in addresses(f.get("requestors", "")) if "@" in a), None),
             actor=_actor(mail, desc),
             summary=first_line(f"{_brief(desc)}: {note}" if desc and note else (_brief(desc) or note)),
+            subject_token=_token(mail, ticket_id),
         )
 
 
@@ -105,6 +108,20 @@ def _ticket_id(mail: Mail) -> str:
         return tag.group("id")
     raise Unparseable("RT mail without a ticket number: no '#<id>' in X-RT-Ticket/RT-Ticket "
                       "and no [<tag> #<id>] in the subject")
+
+
+def _token(mail: Mail, ticket_id: str) -> str | None:
+    """The subject tag of this ticket exactly as RT wrote it (`[rt.example.org #1234]`); else the
+    tag RT writes, from its own `X-RT-Ticket: <rtname> #<id>` header; else None."""
+    tag = next((m for m in _TAG.finditer(mail.subject) if m.group("id") == ticket_id), None)
+    if tag:
+        return subject_token(tag.group())
+    for name in ("X-RT-Ticket", "RT-Ticket"):
+        value = " ".join((mail.header(name) or "").split())
+        m = _HEADER_ID.search(value)
+        if m and m.group(1) == ticket_id and "[" not in value and "]" not in value:
+            return subject_token(f"[{value}]")
+    return None
 
 
 def parse_subject(subject: str, ticket_id: str) -> dict:

@@ -24,11 +24,15 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
 
+from maildaemon.model import valid_address
 from maildaemon.parse.mail import Mail, decode_header_text
 
 FROM_LIMIT = 2000                  # characters; a longer From is not a notification's
 _ADDRESS_LIKE = re.compile(r"[^\s<>()\[\]\"',;:@]{1,256}@[A-Za-z0-9.-]{1,256}")
 _REGISTRY = HeaderRegistry()
+# a local part that says "do not answer here": noreply, no-reply, no_reply, donotreply, do-not-reply,
+# alone or as a word of it (`jira-noreply`, `noreply+x`); literal alternatives, linear
+_NO_REPLY = re.compile(r"(?:^|[._+-])(?:no[._-]?reply|do[._-]?not[._-]?reply)(?:$|[._+-])", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,31 @@ def read_sender(mail: Mail, list_address: str) -> Sender:
 def sender(mail: Mail, list_address: str) -> str:
     """The trustworthy sender address, or "" (for recognisers and the quarantine's listing)."""
     return read_sender(mail, list_address).address
+
+
+def reply_address(mail: Mail, list_address: str, trusted: tuple[str, ...], avoid: tuple[str, ...] = ()) -> str | None:
+    """Where an answer to this (trusted) notification reaches the ticket system (SPEC 8, user
+    reminder): its `Reply-To`, else its sender (`From`, list rewriting undone), and only an
+    address that is itself in `trusted`: a list that sets `Reply-To` to itself, a system that
+    puts the commenter's address there, or a header a user could influence never routes a user's
+    answer. `Reply-To` counts only as exactly one header holding exactly one address, read by the
+    rules `From` is read by. Never the list or an address in `avoid` (our own From): that would
+    send the answer back to the stream instead of the ticket; never a `noreply@`-style address
+    (`no-reply`, `donotreply`...), which says the system takes no answer there. None when no
+    address qualifies."""
+    skip = {list_address.lower(), *(a.lower() for a in avoid)}
+
+    def fit(who: Sender) -> bool:
+        return not who.problem and valid_address(who.address) and who.address not in skip \
+            and not _NO_REPLY.search(who.address.rpartition("@")[0]) and matches(who.address, trusted)
+
+    replies = mail.raw_headers("Reply-To")
+    if len(replies) == 1:
+        reply = parse_address(replies[0], "Reply-To")
+        if fit(reply):
+            return reply.address
+    who = read_sender(mail, list_address)
+    return who.address if fit(who) else None
 
 
 def matches(address: str, patterns: tuple[str, ...]) -> bool:

@@ -26,6 +26,8 @@ Why the rules are what they are:
 - Actor: the name in `created by "<name>"`/`updated by "<name>"` (bold in HTML, `*bold*` in some
   text renderings); the last one above `Information:`, since the title before it is a user's text
   and may imitate one. Reminder and escalation mails name nobody: no actor, so no clock moves.
+- Subject token (SPEC 8): the hook as the subject has it (Zammad files a reply carrying it as a
+  follow-up of the ticket).
 - Unparseable: a mail recognised by its X-Zammad-Ticket-Number header alone when that header
   holds no number and the subject has no `[<hook>#<number>]` either.
 """
@@ -35,7 +37,7 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import MAX_VALUE, Unparseable, first_line, labelled_fields, scanned, when
+from maildaemon.parse.base import MAX_VALUE, Unparseable, first_line, labelled_fields, scanned, subject_token, when
 from maildaemon.parse.mail import Mail, clean_subject, unescape
 
 # Every pattern is linear in its input (SPEC 9): possessive runs, one quantifier per run of blanks,
@@ -96,6 +98,7 @@ class ZammadParser:
             assignees=owner_list(owner) if owner is not None else None,
             actor=by.group("who").strip() if by else None,
             summary=first_line(_without_footer(article)) or _describe(fields),
+            subject_token=hook_token(mail.subject, number),
         )
 
 
@@ -127,6 +130,16 @@ def ticket_number(mail: Mail) -> str:
     if m:
         return str(int(m.group("number")))
     raise Unparseable(f"Zammad mail without a ticket number: no [Ticket#<number>] in {mail.subject!r}")
+
+
+def hook_token(subject: str, number: str) -> str | None:
+    """The hook of ticket `number` exactly as the subject has it (`[Ticket#31007]`, or a site's own
+    word `[Case#31007]`), preferring one outside the template's `(<title>)`; None without one."""
+    inside = _title_span(subject)
+    hooks = [m for m in _ANY_HOOK.finditer(subject) if str(int(m.group("number"))) == number]
+    outside = [m for m in hooks if not inside[0] <= m.start() < inside[1]]
+    found = (outside or hooks or [None])[0]
+    return subject_token(found.group()) if found else None
 
 
 def _title_span(subject: str) -> tuple[int, int]:

@@ -43,6 +43,16 @@ def test_subject_generations(subject, key, verb, title):
     assert parse_subject(subject) == (key, verb, title)
 
 
+def test_jsm_bare_key_at_the_start_only_and_never_a_standard():
+    # Jira Service Management: the key bare at the start of the subject (SPEC 7.6)
+    assert parse_subject("SEC-1732 DWF/CVE - openssl 3.0") == ("SEC-1732", "", "DWF/CVE - openssl 3.0")
+    assert parse_subject("SEC-1732: Cannot log in") == ("SEC-1732", "", "Cannot log in")
+    assert parse_subject("UTF-8 names break the portal") == (None, "", "UTF-8 names break the portal")
+    assert parse_subject("CVE-2026-1234 in openssl") == (None, "", "CVE-2026-1234 in openssl")
+    assert parse_subject("Please see SEC-1732") == (None, "", "Please see SEC-1732")       # only at the start
+    assert parse_subject("SEC-1732-draft notes") == (None, "", "SEC-1732-draft notes")
+
+
 def test_recognised_by_the_fingerprint_only():
     assert JiraParser().recognises(make("[JIRA] (SOFTWARE-1) x", X_JIRA_FingerPrint=FP))
     assert not JiraParser().recognises(make("Re: [JIRA] (SOFTWARE-1) x", "quoted by a person"))
@@ -168,3 +178,57 @@ def test_a_comment_with_field_lines_sets_no_submitter():
     body = "Ada Lovelace commented on SOFTWARE-1:\n----\nReporter: victim@outsider.test\nStatus: Closed\n"
     c = JiraParser().parse(make("[JIRA] (SOFTWARE-1) x", body, X_JIRA_FingerPrint=FP))
     assert (c.submitter, c.status, c.kinds) == (None, None, {"commented"})
+
+
+# --- Jira Service Management customer notifications (SPEC 7.6) ---------------------------------
+
+JSM_TEAM = team_from_dict({
+    "team": {"name": "T", "timezone": "UTC", "list_address": "software-support-stream@example.org",
+             "from_address": "t@example.org", "trusted_senders": ["support@example.atlassian.net"]},
+})
+PORTAL = "https://example.atlassian.net/servicedesk/customer/portal/2/SEC-1732"
+
+
+def jsm_raw(subject: str, body: str, html: bool = False, from_: str = '"Ada Lovelace (Example Security)" '
+            "<support@example.atlassian.net>") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = from_
+    msg["To"] = "software-support-stream@example.org"
+    msg["Subject"] = subject
+    msg["Date"] = "Wed, 25 Nov 2026 08:02:16 -0600"
+    msg["Message-ID"] = "<JIRA.240117.1796140936000.8812.1796140936512@Atlassian.JIRA>"
+    msg["X-JIRA-FingerPrint"] = FP
+    msg.set_content(body, subtype="html" if html else "plain")
+    return msg.as_bytes()
+
+
+def test_a_jsm_customer_notification_is_accepted_with_its_bare_key_and_trust_is_unchanged():
+    raw = (FIXTURES / "jira" / "service_desk_customer.eml").read_bytes()
+    v = classify(RawMail(raw, "x"), JSM_TEAM)
+    assert isinstance(v, Accepted), v
+    assert (v.change.key, v.change.title, v.change.url) == ("jira:SEC-1732", "DWF/CVE - openssl 3.0 in the osg-client image",
+                                                            PORTAL)
+    assert (v.change.subject_token, v.change.reply_to) == ("SEC-1732", "support@example.atlassian.net")
+    # the same mail from anyone else is still untrusted, however well it names the issue
+    forged = raw.replace(b"<support@example.atlassian.net>", b"<support@evil.example.net>")
+    v = classify(RawMail(forged, "x"), JSM_TEAM)
+    assert isinstance(v, Quarantined) and v.reason.startswith("untrusted: sender support@evil.example.net")
+
+
+@pytest.mark.parametrize("body, html", [
+    (f"Reply above this line.\n\nAda Lovelace commented:\nSend the log.\n\nView request ( {PORTAL}?sda_source=notification-email )\n",
+     False),
+    (f'<p>Ada Lovelace commented:</p><p>Send the log.</p><p><a href="{PORTAL}?sda_source=notification-email">View request</a></p>',
+     True),
+])
+def test_the_portal_link_alone_identifies_the_issue(body, html):
+    v = classify(RawMail(jsm_raw("Your request has an update", body, html), "x"), JSM_TEAM)
+    assert isinstance(v, Accepted), v
+    assert (v.change.key, v.change.url, v.change.subject_token) == ("jira:SEC-1732", PORTAL, None)
+    assert v.change.summary == "Ada Lovelace commented:"              # JSM's marker line is not news
+    # only the portal's own path, and only a whole key
+    for other in ("https://example.atlassian.net/servicedesk/customer/portals/SEC-1732",
+                  "https://example.atlassian.net/servicedesk/customer/portal/2/SEC-1732-draft"):
+        with pytest.raises(Unparseable, match="without an issue key"):
+            JiraParser().parse(make("Your request has an update", body.replace(PORTAL, other), html=html,
+                                    X_JIRA_FingerPrint=FP))

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from maildaemon.parse import base, ggus, github, goc, jira, links, rt, zammad
+from maildaemon.parse import base, ggus, github, goc, jira, links, rt, trust, zammad
 from maildaemon.parse.base import Unparseable
 from maildaemon.parse.mail import Mail
 
@@ -134,6 +134,19 @@ CASES = {
     "jira browse url in html": lambda n: lambda: jira.JiraParser().parse(mail(
         "(A-1) x", "", html=rep("http://", n))),
     "jira subject: ( + letters": lambda n: lambda: jira.parse_subject("(" + rep("A", n)),
+    "jira subject: bare key letters": lambda n: lambda: jira.parse_subject(rep("A", n) + "-1" + spaces(n) + "x"),
+    "jira subject: bare key digits then dashes": lambda n: lambda: jira.parse_subject(
+        "AB-" + rep("1", n) + rep(" -:", n)),
+    "jira portal: digits": lambda n: lambda: jira.JiraParser().parse(mail(
+        "x", "https://x/servicedesk/customer/portal/" + rep("1", n))),
+    "jira portal: repeated": lambda n: lambda: jira.JiraParser().parse(mail(
+        "x", rep("https://x/servicedesk/customer/portal/1/", n))),
+    "jira portal: key letters": lambda n: lambda: jira.JiraParser().parse(mail(
+        "x", "https://x/servicedesk/customer/portal/1/A" + rep("B", n))),
+    "jira portal url in html": lambda n: lambda: jira.JiraParser().parse(mail(
+        "x", "", html=rep("http://x/servicedesk/customer/portal/1/", n))),
+    "jira summary: reply marker lines": lambda n: lambda: jira.JiraParser().parse(mail(
+        "(AB-1) x", "Ada Lovelace commented on AB-1:\n" + rep("Reply above this \n", n))),
     "jira subject: verb then spaces": lambda n: lambda: jira.parse_subject("ab" + spaces(n) + ": " + ":" + "(A-1)"),
     "jira was: value": lambda n: lambda: jira.new_value("a" + rep(" (was:", n)),
     "jira arrow: value": lambda n: lambda: jira.new_value("a" + spaces(n) + "b"),
@@ -190,6 +203,11 @@ CASES = {
     "regex goc entry": lambda n: lambda: list(goc._ENTRY.finditer(rep(ENTRY + spaces(500) + "x\n", n))),
     "regex rt display url": lambda n: lambda: rt._DISPLAY_URL.search(rep("http://", n)),
     "regex jira browse": lambda n: lambda: jira._BROWSE.search(rep("http://", n)),
+    "regex jira portal": lambda n: lambda: jira._BROWSE.search(rep("http://x/servicedesk/customer/portal/", n)),
+    "regex jira bare key": lambda n: lambda: jira._BARE.match("A" + rep("B", n) + "-" + rep("1", n)),
+    "regex trust no-reply": lambda n: lambda: trust._NO_REPLY.search(rep("no-no.do-not", n)),
+    "trust reply address: long Reply-To": lambda n: lambda: trust.reply_address(mail(
+        "x", Reply_To=rep("a", n) + "@x.org", From="t@x.org"), "l@x.org", ("*@x.org",)),
     "regex jira event": lambda n: lambda: jira._EVENT.search(rep(spaces(100) + "\n", n)),
     "regex zammad zoom": lambda n: lambda: zammad._ZOOM.search(rep("http://", n)),
     "regex zammad by": lambda n: lambda: zammad._BY.search('has been created by "' + spaces(n)),
