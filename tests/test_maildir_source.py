@@ -52,7 +52,7 @@ def test_new_and_cur_with_flag_suffixes_in_mtime_order(tmp_path):
     assert [m.data for m in mails] == [msg(1), msg(0), msg(2), msg(3)]
     assert [m.origin for m in mails] == ["maildir:1700000001.M1P1.host", "maildir:1700000000.M0P1.host",
                                          "maildir:1700000002.M2P1.host", "maildir:1700000003.M3P1.host"]
-    assert out[-1][1] == {"seen": sorted(m.origin.split(":", 1)[1] for m in mails)}
+    assert out[-1][1]["seen"] == sorted(m.origin.split(":", 1)[1] for m in mails)
     assert snapshot(box) == before          # read-only: nothing moved, renamed or flagged
 
 
@@ -78,7 +78,7 @@ def test_stored_position_yields_only_new_mail(tmp_path):
     deliver(box, "b", msg(2), 2000)
     mails, out = collect(source, position)
     assert [m.origin for m in mails] == ["maildir:b"]
-    assert out[-1][1] == {"seen": ["a", "b"]}
+    assert out[-1][1]["seen"] == ["a", "b"]
 
 
 def test_vanished_keys_are_pruned_from_the_position(tmp_path):
@@ -87,7 +87,7 @@ def test_vanished_keys_are_pruned_from_the_position(tmp_path):
     deliver(box, "new1", msg(2), 2000)
     mails, out = collect(MaildirSource(box), {"seen": ["gone-1", "keep", "gone-2"]})
     assert [m.origin for m in mails] == ["maildir:new1"]
-    assert out[-1][1] == {"seen": ["keep", "new1"]}
+    assert out[-1][1]["seen"] == ["keep", "new1"]
 
 
 def test_empty_maildir_yields_nothing(tmp_path):
@@ -149,7 +149,7 @@ def test_per_mail_positions_grow_and_the_last_is_the_batch_position(tmp_path):
     covered = [set(m.position["seen"]) | set(m.position.get("more", ())) for m in mails]
     assert covered == [{"old"} | {f"k{i}" for i in range(1, n + 1)} for n in range(1, 8)]
     for batch, after in out:
-        assert batch[-1].position == after and set(after) == {"seen"}
+        assert batch[-1].position == after and set(after) == {"mark", "seen"}
     # any mail's position, stored and given back, resumes right after that mail
     for n, mail in enumerate(mails, start=1):
         rest = [m.origin for batch, _ in source.batches(mail.position) for m in batch]
@@ -190,3 +190,54 @@ def test_memory_stays_bounded_by_the_limit_not_the_mail(tmp_path):
     result = json.loads(done.stdout)
     assert result["mails"] == [[len(msg(1)), 0], [len(HEADER), len(HEADER) + 60_000_000]]
     assert result["growth"] < 4 * limit, result
+
+
+DAY = 86400
+
+
+def test_the_position_holds_a_week_of_mail_not_the_whole_folder(tmp_path):
+    """The position lives in the state every command reads: a year of mail in the folder must
+    not mean a year of keys in it. Mail older than a week behind the newest read stays read."""
+    box = make_maildir(tmp_path / "box")
+    t0 = 1_700_000_000
+    for n in range(30):                                       # a month of mail, one a day
+        deliver(box, f"d{n:02d}", msg(n), t0 + n * DAY)
+    source = MaildirSource(box)
+    mails, out = collect(source, None)
+    assert len(mails) == 30
+    position = out[-1][1]
+    assert position["mark"] == t0 + 29 * DAY
+    assert position["seen"] == [f"d{n:02d}" for n in range(22, 30)]     # the last 7 days (and the edge)
+    deliver(box, "late", msg(99), t0 + 29 * DAY + 60)
+    mails, out = collect(MaildirSource(box), position)              # a restart: a new source object
+    assert [m.origin for m in mails] == ["maildir:late"]             # nothing old read again
+    assert collect(MaildirSource(box), out[-1][1])[0] == []
+
+
+def test_a_position_written_before_the_mark_reads_nothing_twice(tmp_path):
+    box = make_maildir(tmp_path / "box")
+    deliver(box, "a", msg(1), 1000)
+    deliver(box, "b", msg(2), 1000 + 30 * DAY)
+    deliver(box, "c", msg(3), 1000 + 31 * DAY)
+    mails, out = collect(MaildirSource(box), {"seen": ["a", "b"]})
+    assert [m.origin for m in mails] == ["maildir:c"]
+    assert out[-1][1] == {"mark": 1000 + 31 * DAY, "seen": ["b", "c"]}
+
+
+def test_a_quiet_poll_then_a_delivery_and_a_readers_move(tmp_path):
+    """After a pass over a folder that has not changed for a while, the next poll looks at the
+    folders' mtimes only; a delivery changes new/, so it is read at once; a reader moving a read
+    mail to cur/ changes both, and the mail is not read again."""
+    box = make_maildir(tmp_path / "box")
+    deliver(box, "a", msg(1), 1000)
+    for sub in ("new", "cur"):
+        os.utime(box / sub, (5000, 5000))                     # a folder untouched for long
+    source = MaildirSource(box)
+    (_, position), = source.batches(None)
+    assert list(source.batches(position)) == []
+    deliver(box, "b", msg(2), 2000)                            # new/ changes now
+    mails, out = collect(source, position)
+    assert [m.origin for m in mails] == ["maildir:b"]
+    position = out[-1][1]
+    os.rename(box / "new" / "b", box / "cur" / "b:2,S")
+    assert collect(source, position)[0] == []

@@ -2,18 +2,24 @@
 
 The folder belongs to the MDA and perhaps a mail reader: we never move files from new/ to cur/,
 never add flags, never write anything there. So "already delivered" cannot live in the folder; it
-lives in the position: `{"seen": [sorted message keys]}`. A key is the file name before the info
-suffix (`:2,FLAGS`), which stays the same when a reader moves the file to cur/ or changes its flags.
-Keys whose files are gone are pruned from the position so it does not grow with deleted mail.
+lives in the position: `{"mark": M, "seen": [sorted message keys]}`. A key is the file name before
+the info suffix (`:2,FLAGS`), which stays the same when a reader moves the file to cur/ or changes
+its flags. M is the newest file mtime read (a file's mtime is its delivery time); files older than
+M - WINDOW count as read and their keys leave the position, so the position holds about a week
+of mail, not every file the folder ever had (it is in the state every command reads). A file put
+there with an mtime older than that (a copy that kept its time) is not read: `import` it.
+A poll first compares the mtimes of new/ and cur/ with the last scan's: a delivery or a reader's
+move changes them, so a poll with nothing new costs two stat calls, not one per file.
 The stdlib `mailbox.Maildir` is not used here because it does not expose the file (for the
 mtime ordering) without private API; `scan()` below is also what `import` uses for Maildirs.
 
 Per-mail positions (a caller may commit in the middle of a batch): a mail's position is
-`{"seen": BASE, "more": [keys of this batch up to and including it]}`, where BASE is the sorted
+`{"mark": M, "seen": BASE, "more": [keys of this batch up to and including it]}`, where BASE is the sorted
 list of keys seen before the batch, one list object shared by every mail of the batch (never
 copied, never changed). Building it costs O(batch size) per mail, whatever the number of keys
 seen, so a pass stays linear; a plain `{"seen": sorted(all)}` per mail would cost O(seen) each.
-The last mail of a batch carries the batch's own `{"seen": [...]}`. `batches()` accepts both shapes.
+The last mail of a batch carries the batch's own `{"mark": M, "seen": [...]}`. `batches()` accepts
+both shapes, and a position without "mark" (written before it existed).
 
 Size limit: a file is stat'ed first (fstat of the open file); one over `max_bytes` is never read
 whole, only its header (`RawMail.oversize` = its size).
@@ -23,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -32,6 +39,8 @@ from maildaemon.model import RawMail
 from maildaemon.source import HEADER_CAP, SourceError, default_batch_bytes, header_of
 
 BATCH = 100
+WINDOW = 7 * 86400        # seconds behind the newest mail read that are still compared key by key
+RACY = 2.0                # a folder changed this recently may change again within its mtime's tick
 
 
 @dataclass(frozen=True)
@@ -127,36 +136,64 @@ class MaildirSource:
         self.max_bytes = max_bytes
         self.batch_bytes = batch_bytes if batch_bytes is not None else default_batch_bytes(max_bytes)
         self.id = f"maildir:{os.path.abspath(self.path)}"
+        self._quiet: tuple | None = None      # (folder mtimes, position) of the last pass that read all
+
+    def _folders(self) -> tuple:
+        out = []
+        for sub in ("new", "cur"):
+            try:
+                out.append(os.stat(self.path / sub).st_mtime_ns)
+            except FileNotFoundError:
+                out.append(None)
+        return tuple(out)
 
     def batches(self, position: dict | None) -> Iterator[tuple[list[RawMail], dict]]:
         if not is_maildir(self.path):
             raise SourceError(f"{self.path} is not a Maildir (no cur/ or new/ directory)")
+        folders = self._folders()
+        if self._quiet is not None and self._quiet == (folders, position):
+            return                              # nothing delivered or moved since the last full pass
         present = scan(self.path)
-        base = sorted(k for k in seen_keys(position) if k in present)     # prune vanished keys
+        known = seen_keys(position)
+        mark = (position or {}).get("mark")
+        if not isinstance(mark, (int, float)):  # a position from before the mark: the newest read
+            mark = max((e.mtime for e in present.values() if e.key in known), default=0.0)
+        floor = mark - WINDOW
+        base = sorted(k for k in known if k in present and present[k].mtime >= floor)   # prune
         done = set(base)
-        todo = [e for e in ordered(present) if e.key not in done]
+        todo = [e for e in ordered(present) if e.mtime >= floor and e.key not in done]
         new: list[str] = []             # keys handled in this batch, vanished ones included
         mails: list[RawMail] = []
         size = 0
+        last = {"mark": mark, "seen": base}
         for entry in todo:
             got = read(self.path, entry, self.max_bytes)
             new.append(entry.key)
+            mark = max(mark, entry.mtime)
             if got is not None:
                 data, oversize = got
                 size += len(data)
                 mails.append(RawMail(data, origin=f"maildir:{entry.key}",
-                                     position={"seen": base, "more": list(new)}, oversize=oversize))
+                                     position={"mark": mark, "seen": base, "more": list(new)}, oversize=oversize))
             if len(new) >= self.batch_size or size >= self.batch_bytes:
-                base = yield from self._flush(base, new, mails)
-                new, mails, size = [], [], 0
+                last = yield from self._flush(base, new, mails, mark, present)
+                base, new, mails, size = last["seen"], [], [], 0
         if new:
-            yield from self._flush(base, new, mails)
+            last = yield from self._flush(base, new, mails, mark, present)
+        newest = max((f for f in folders if f is not None), default=0)
+        if time.time() - newest / 1e9 > RACY:   # not racy: the folders' mtimes tell the next change
+            self._quiet = (folders, last if todo else position)
+        else:
+            self._quiet = None
 
     @staticmethod
-    def _flush(base: list[str], new: list[str], mails: list[RawMail]):
-        """Yield one batch; return the sorted keys seen after it (the next batch's base)."""
-        after = {"seen": list(heapq.merge(base, sorted(new)))}     # keys are unique: no dedupe
+    def _flush(base: list[str], new: list[str], mails: list[RawMail], mark: float, present: dict):
+        """Yield one batch; return the position after it (its "seen" is the next batch's base)."""
+        floor = mark - WINDOW
+        keep = [k for k in heapq.merge(base, sorted(new))          # keys are unique: no dedupe
+                if k not in present or present[k].mtime >= floor]
+        after = {"mark": mark, "seen": keep}
         if mails:
             mails[-1] = dataclasses.replace(mails[-1], position=after)
         yield mails, after
-        return after["seen"]
+        return after
