@@ -14,7 +14,7 @@ are its business days. The reminders reuse these, so they take dates and a Team,
 from __future__ import annotations
 
 import bisect
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -142,6 +142,45 @@ def _holidays_between(lo: int, hi: int, team: Team) -> int:
         days = _weekday_holidays(team.holidays, year)[0]
         n += bisect.bisect_right(days, hi) - bisect.bisect_right(days, lo)
     return n
+
+
+def workday(team: Team) -> timedelta:
+    """The length of one business day: `team.work_hours` (8 hours for "09:00-17:00")."""
+    work_from, work_to = team.work_hours
+    return datetime.combine(date.min, work_to) - datetime.combine(date.min, work_from)
+
+
+def business_time(start: datetime, end: datetime, team: Team) -> timedelta:
+    """Elapsed business time between two instants: `team.work_hours` of business days, local time.
+
+    Closed form: the partial first and last days, plus one `workday` for each business day
+    strictly between them (`business_days_between`), never a walk over the days. Exact (a
+    timedelta, not float hours), so a threshold is crossed at the very moment it is reached.
+    """
+    if end <= start:
+        return timedelta(0)
+    tz = zone(team)
+    work_from, work_to = team.work_hours
+
+    def part(day: date) -> timedelta:
+        if not is_business_day(day, team):
+            return timedelta(0)
+        lo = max(start, datetime.combine(day, work_from, tzinfo=tz)).astimezone(timezone.utc)
+        hi = min(end, datetime.combine(day, work_to, tzinfo=tz)).astimezone(timezone.utc)
+        return max(timedelta(0), hi - lo)
+
+    first, last = local_date(start, team), local_date(end, team)
+    if first == last:
+        return part(first)
+    between = business_days_between(first, last - timedelta(days=1), team)
+    return part(first) + between * workday(team) + part(last)
+
+
+def business_days_elapsed(start: datetime, end: datetime, team: Team) -> int:
+    """Whole business days elapsed from `start` to `end` (SPEC 9, "Counting, exactly"): a ticket
+    last updated Monday 13:30 is 0 business days idle on Tuesday 09:30 (2.5 business hours) and
+    1 from Tuesday 13:30 (8 business hours with work_hours 09:00-17:00)."""
+    return business_time(start, end, team) // workday(team)
 
 
 def start_of_day(d: date, team: Team) -> datetime:

@@ -130,6 +130,10 @@ def status(ctx) -> int:
         last_error = dict(last_error, at=_local(last_error["at"], tz))
     outbox_dir = s.state_dir / "outbox"
     records = view.records(outbox.TABLE)
+    _, [(week, member), _next] = _duty_weeks(ctx)
+    on_duty = {"week": week.isoformat(), "email": member.email if member else None,
+               "name": member.name if member else None,
+               "problem": None if member else f"no one on duty in the week of {week.isoformat()}"}
     data = {
         "state_dir": str(s.state_dir),
         "source": live_source(s).id if (s.maildir or s.imap) else "none configured",
@@ -156,6 +160,7 @@ def status(ctx) -> int:
                                  for r in records.values() if r["state"] == "failed"]),
         "last_error": last_error,
         "team": team.name,
+        "on_duty": on_duty,
     }
     if ctx.args.json:
         ctx.out(dumps(data, indent=2))
@@ -164,6 +169,8 @@ def status(ctx) -> int:
     entries = f"{q} entr{'y' if q == 1 else 'ies'}"
     lines = [
         f"source:          {data['source']}",
+        "on duty:         " + (f"{member.name} <{member.email}>, week of {week.isoformat()}" if member else
+                               f"{on_duty['problem']}; no mail is sent until a rotation is stored"),
         f"last sync:       {data['last_sync'] or 'never'}",
         f"messages seen:   {data['messages_seen']} (applied {data['applied']}, duplicates {data['duplicates']}, "
         f"ignored {data['ignored']})",
@@ -190,6 +197,10 @@ def check(ctx) -> int:
     ctx.store.ensure()
     ctx.out(f"ok    state: {s.state_dir} is writable")
     failed = False
+    rota = _rotation_lines(ctx)
+    for line in rota:
+        ctx.out(line)
+    failed = any(line.startswith("FAIL") for line in rota)
     require_source(s)
     if s.maildir:
         ctx.out(f"ok    maildir: {s.maildir}")
@@ -211,6 +222,28 @@ def check(ctx) -> int:
     else:
         ctx.out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {s.state_dir / 'outbox'}/")
     return 1 if failed else 0
+
+
+def _duty_weeks(ctx):
+    """The ledger, and (week start, member or None) for the week of `--now` and the next."""
+    from maildaemon import business, rotation
+    team = ctx.team
+    ledger = rotation.from_docs(ctx.store.view().table("rotation"))
+    today = business.local_date(ctx.now, team)
+    return ledger, [(business.week_start(day, team), rotation.on_duty(ledger, team, day))
+                    for day in (today, today + business.WEEK)]
+
+
+def _rotation_lines(ctx) -> list[str]:
+    """`check`: someone on duty this week and the next (SPEC 3), in SPEC 9's words when not."""
+    from maildaemon import rotation
+    ledger, weeks = _duty_weeks(ctx)
+    missing = [f"FAIL rotation: {rotation.nobody_on_duty(ledger, ctx.team, week)}" for week, m in weeks if m is None]
+    if missing:
+        return missing
+    (this, a), (nxt, b) = weeks
+    return [f"ok    rotation: {safe(a.name)} on duty in the week of {this.isoformat()}, "
+            f"{safe(b.name)} in the week of {nxt.isoformat()}"]
 
 
 def _team_zone(ctx) -> ZoneInfo | None:
@@ -282,6 +315,12 @@ def _send(ctx, what: str) -> int:
     from maildaemon import duty
     team, now = ctx.team, ctx.now
     env = duty.templates(ctx.settings.templates_dir)
+    missing = duty.nobody_on_duty(ctx.store, team, now)
+    if missing:
+        # SPEC 9: no mail signed by nobody; nothing is decided, so nothing is lost: what is due
+        # goes out at the first reminder time after a rotation is stored
+        log.error("%s: no mail is sent (store a rotation: `maildaemon rotation load FILE`)", missing)
+        return 1
     mails = duty.plan(ctx.store, team, now, env, reminders=what == "remind", handoff=what == "handoff",
                       mime=not ctx.args.dry_run)
     if ctx.args.dry_run:

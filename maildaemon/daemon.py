@@ -30,7 +30,7 @@ from typing import Callable
 
 import schedule
 
-from maildaemon import duty, outbox, policy
+from maildaemon import business, duty, outbox, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
@@ -115,6 +115,7 @@ class Daemon:
         self.backoff = 1.0
         self.next_poll = 0.0
         self.sender = _Sender()
+        self.nobody_said = None          # the local date "no one on duty" was last logged
         self.load()
 
     # --- configuration ------------------------------------------------------------------
@@ -162,6 +163,7 @@ class Daemon:
         """Decide and persist what is due now (reminders, announcement, handoff); the sender thread
         delivers it and the retries, unless a pass is still under way (then the next tick does)."""
         now = self.clock()
+        self._say_nobody_on_duty(now)
         mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
                           handoff=policy.handoff_due(self.team, now))
         for m in duty.persist(self.store, self.settings, mails, now):
@@ -169,6 +171,17 @@ class Daemon:
         if self.settings.smtp is not None:
             self.sender.start(self.store, self.settings.smtp, now)
         self.notify.status(self._status_line())
+
+    def _say_nobody_on_duty(self, now: datetime) -> None:
+        """SPEC 9: while the rotation has no one for this week nothing is sent (`plan` gives no
+        mail); the log says so once a day, in the words of `check` and `status`."""
+        missing = duty.nobody_on_duty(self.store, self.team, now)
+        day = business.local_date(now, self.team)
+        if missing and self.nobody_said != day:
+            log.error("%s: no mail is sent until a rotation is stored (maildaemon rotation load FILE)", missing)
+            self.nobody_said = day
+        elif not missing:
+            self.nobody_said = None
 
     def read_stream(self, wait: float = 0.0) -> None:
         """Catch up with the stream, then wait up to `wait` seconds for more (or a signal)."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import outbox, ownmail, policy, rotation
+from maildaemon import business, outbox, ownmail, policy, rotation
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -46,6 +46,8 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     tickets = view.current()
     ledger = rotation.from_docs(view.table("rotation"))
     known = view.records(outbox.TABLE)
+    if rotation.nobody_on_duty(ledger, team, business.local_date(now, team)):
+        return []                    # no mail signed by nobody (SPEC 9): `nobody_on_duty` says why
     dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now) if reminders else []
     if handoff:
         dues.append(handoff_policy.handoff(tickets, ledger, team, now))
@@ -54,6 +56,13 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     # the Message-ID is a function of what a mail is about: drop what the outbox holds before
     # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
     return [compose(env, d, team, now, key, mime) for d in dues if message_id(d, team, key) not in known]
+
+
+def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:
+    """`no one on duty in the week of <date>` while the stored rotation has no one for the week of
+    `now` (then `plan` gives no mail at all), else None."""
+    ledger = rotation.from_docs(store.view().table("rotation"))
+    return rotation.nobody_on_duty(ledger, team, business.local_date(now, team))
 
 
 def persist(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> list[Outgoing]:

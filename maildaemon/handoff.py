@@ -2,8 +2,17 @@
 
 Counts in the past ("open a week ago", the eight-week chart) are rebuilt from each ticket's history
 (every applied entry records the status it left), so they need no stored snapshots and agree with
-`tickets` at any `now`. Times to assignment and to first team response are medians, in hours, over
-tickets opened in the last eight weeks: the team's "feasible response time".
+`tickets` at any `now`.
+
+One comparison, used by the headline and the table (SPEC 9, "Counting, exactly"): `N (+D) open
+tickets` is the count at `now` and D its change against the count at the same moment one week
+earlier (the same wall-clock time in the team's zone); the week-over-week table compares this week
+and the previous one each up to that moment (new, closed, open), so its open row is the headline.
+
+Idle and waiting figures are elapsed business time (policy.business_days_since), as in the
+reminders. Times to assignment and to first team response are medians in business hours: for
+each of the last four weeks (tickets opened that week) and over the last eight weeks together
+(`median_hours_to_*`: business hours, the keys kept for the templates).
 """
 from __future__ import annotations
 
@@ -14,10 +23,14 @@ from typing import Sequence
 from maildaemon import business
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
-from maildaemon.policy import _away, _dt, _ticket_row, flags, team_addresses, waiting_for_triage
+from maildaemon.policy import (_away, _dt, _ticket_row, business_days_since, business_hours_between,
+                               business_hours_since, flags, team_addresses, team_clock, waiting_for_triage,
+                               waiting_since)
 from maildaemon.rotation import Assignment, who_on
 
 WEEKS_SHOWN = 8
+MEDIAN_WEEKS = 4            # SPEC 10: the week and the previous three
+KEY_WIDTH_MAX = 30          # the text part's key column; a longer key puts its title on the next line
 
 
 def status_at(t: Ticket, when: datetime) -> str | None:
@@ -65,9 +78,47 @@ def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[
     return rows
 
 
-def _median_hours(pairs: list[tuple[str | None, str | None]]) -> float | None:
-    values = [(_dt(b) - _dt(a)).total_seconds() / 3600 for a, b in pairs if a and b and b >= a]
+def a_week_earlier(now: datetime, team: Team) -> datetime:
+    """The same moment one week earlier: the same wall-clock time in the team's zone seven
+    calendar days before (168 hours, or 167/169 across a daylight-saving change)."""
+    tz = business.zone(team)
+    local = now.astimezone(tz)
+    return (local.replace(tzinfo=None) - business.WEEK).replace(tzinfo=tz)
+
+
+def week_over_week(tickets: Sequence[Ticket], team: Team, now: datetime) -> dict:
+    """This week and the previous one, each from its first day up to the same moment (`now`, and
+    `a_week_earlier(now)`): new and closed tickets, and open tickets at that moment."""
+    earlier = a_week_earlier(now, team)
+    this_start, _ = business.duty_period(business.week_start(now, team), team)
+    last_start, _ = business.duty_period(business.week_start(earlier, team), team)
+    tick = timedelta(microseconds=1)                          # up to and with the moment itself
+    open_now = sum(1 for t in tickets if t.status not in DONE_STATUSES)
+    return {"new": (sum(opened_between(t, this_start, now + tick) for t in tickets),
+                    sum(opened_between(t, last_start, earlier + tick) for t in tickets)),
+            "closed": (sum(closed_between(t, this_start, now + tick) for t in tickets),
+                       sum(closed_between(t, last_start, earlier + tick) for t in tickets)),
+            "open": (open_now, open_at(tickets, earlier))}
+
+
+def _median_hours(pairs: list[tuple[str | None, str | None]], team: Team) -> float | None:
+    """The median, in business hours to a tenth, of the spans (start, end) that have both ends."""
+    values = [business_hours_between(_dt(a), _dt(b), team) for a, b in pairs if a and b and b >= a]
     return round(statistics.median(values), 1) if values else None
+
+
+def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[dict]:
+    """Median business hours to assignment and to first team response of the tickets opened in
+    each of the last MEDIAN_WEEKS duty weeks, newest first (the current week: up to now)."""
+    this = business.week_start(now, team)
+    out = []
+    for i in range(MEDIAN_WEEKS):
+        start, end = business.duty_period(this - timedelta(weeks=i), team)
+        opened = [t for t in tickets if opened_between(t, start, min(end, now + timedelta(microseconds=1)))]
+        out.append({"week": (this - timedelta(weeks=i)).isoformat(), "opened": len(opened),
+                    "assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in opened], team),
+                    "first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in opened], team)})
+    return out
 
 
 def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, now: datetime) -> Due:
@@ -78,15 +129,17 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     today = business.local_date(now, team)
     outgoing, incoming = who_on(ledger, week), who_on(ledger, week + business.WEEK)
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
-    open_now, open_before = len(open_tickets), open_at(tickets, now - business.WEEK)
+    compared = week_over_week(tickets, team, now)
+    open_now, open_before = compared["open"]
     row = lambda t, **kw: _ticket_row(t, team, now, **kw)  # noqa: E731
     by_owner: dict[str, list[dict]] = {}
     for t in open_tickets:
         if t.owner:
-            clock = max(x for x in (t.last_team_update_at, t.owner_changed_at, t.opened_at) if x)
-            idle = business.business_days_between(business.local_date(_dt(clock), team), today, team)
+            clock = team_clock(t)
+            idle = business_days_since(clock, now, team)
             by_owner.setdefault(_name(team, t.owner), []).append(
-                row(t, idle_days=idle, stale=t.status == "open" and idle >= team.policy.stale_after_days))
+                row(t, idle_days=idle, idle_hours=business_hours_since(clock, now, team),
+                    stale=t.status == "open" and idle >= team.policy.stale_after_days))
     warnings = []
     for t in open_tickets:
         notes = flags(t)
@@ -98,7 +151,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     eight_weeks = now - timedelta(weeks=WEEKS_SHOWN)
     recent = [t for t in tickets if t.opened_at and _dt(t.opened_at) >= eight_weeks]
     weekly = weekly_counts(tickets, team, now)
-    last, previous = weekly[-1], weekly[-2]
+    earlier = a_week_earlier(now, team)
     data = {
         "week": week.isoformat(),
         "this_week": _name(team, outgoing.email) if outgoing else "UNASSIGNED",
@@ -110,18 +163,26 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "by_owner": dict(sorted(by_owner.items())),
         "past_deadline": [row(t) for t in open_tickets if t.next_action_deadline and _dt(t.next_action_deadline) <= now],
         "over_30_days": [row(t) for t in open_tickets if t.opened_at and now - _dt(t.opened_at) > timedelta(days=30)],
-        "waiting_on_users": [row(t, waiting_days=business.business_days_between(
-            business.local_date(_dt(t.status_since), team), today, team) if t.status_since else 0)
-            for t in open_tickets if t.status == "waiting-on-user"],
+        "waiting_on_users": [row(t, waiting_days=business_days_since(waiting_since(t), now, team),
+                                 waiting_hours=business_hours_since(waiting_since(t), now, team))
+                             for t in open_tickets if t.status == "waiting-on-user"],
         "warnings": warnings,
         "weekly": weekly,
-        "week_over_week": {"new": (last["new"], previous["new"]), "closed": (last["closed"], previous["closed"]),
-                           "open": (last["open"], previous["open"])},
-        "median_hours_to_assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in recent]),
-        "median_hours_to_first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in recent]),
+        # both columns up to the same moment of their week; "open" is the headline's N and N - D
+        "week_over_week": compared,
+        "compared_at": earlier.strftime("%Y-%m-%d %H:%M"),
+        "compared_moment": f"{business.DAY_NAMES[earlier.weekday()]} {earlier:%H:%M}",
+        # business hours (SPEC 10), over tickets opened in the last eight weeks
+        "median_hours_to_assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in recent], team),
+        "median_hours_to_first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in recent],
+                                                        team),
+        "medians": weekly_medians(tickets, team, now),
         "rotation": _next_weeks(ledger, team, week + business.WEEK, 4),
         "meetings": _meetings(team, week + business.WEEK),
     }
+    listed = [r for k in ("unassigned", "opened", "closed", "past_deadline", "over_30_days", "waiting_on_users",
+                          "warnings") for r in data[k]] + [r for rows in by_owner.values() for r in rows]
+    data["key_width"] = min(KEY_WIDTH_MAX, max([len(r["key"]) for r in listed] or [0]))
     to = (incoming.email,) if incoming else team_addresses(team)
     cc = tuple(a for a in team_addresses(team) if a not in to)
     return Due(kind="handoff", period=f"week-{week.isoformat()}", to=to, cc=cc,

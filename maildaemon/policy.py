@@ -3,11 +3,15 @@
 Nothing here reads a clock or a file: the caller passes `now` and the sent log (the outbox), so a
 restart at any moment re-decides the same mails with the same identities (kind, tickets, period),
 and the outbox refuses the ones already sent. Rules (SPEC section 8):
+- Nothing at all goes out while the rotation has no one on duty for the current week: every
+  mail is signed by the person on duty (SPEC 8), and a mail signed by nobody is worse than none
+  (SPEC 9). `check`, `status` and the daemon's log say so instead (rotation.nobody_on_duty).
 - Reminders fall due only on business days, at `policy.reminder_times` (the latest slot at or
   before `now` today; a daemon that was down catches up that slot, not earlier days).
 - Unassigned digest to the person on duty at every slot while an open ticket has had no owner
   (or still carries the triage next action) for `unassigned_after_hours` business hours; not
-  subject to `repeat_after_days`. The first digest sent on a day lists the day's meetings.
+  subject to `repeat_after_days`. The first digest sent on a day lists the day's meetings that
+  are still to come.
 - Owner reminder while the ticket is `open`, owned, and stale (no team update for
   `stale_after_days` business days) or past its next-action deadline; the person on duty is told
   instead while the owner is away.
@@ -15,9 +19,13 @@ and the outbox refuses the ones already sent. Rules (SPEC section 8):
   `user_close_days`, then a close suggestion to the owner.
 - No reminder for the same ticket and kind within `repeat_after_days` business days.
 - The duty announcement once a week from `announce_time`; the handoff is `handoff.py`'s.
+"N business days" is always elapsed business time (SPEC 9, "Counting, exactly"): N whole
+`work_hours` days of business time since the moment, counted in closed form by
+business.business_time, so Monday 13:30 is 1 business day ago from Tuesday 13:30, not before.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Sequence
@@ -26,9 +34,10 @@ from maildaemon import business
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
 from maildaemon.model import parse_iso as _dt
-from maildaemon.rotation import Assignment, announcement, who_on
+from maildaemon.rotation import Assignment, announcement, on_duty
 
 REPEATING = ("owner", "owner-away", "user", "close")
+KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
 
 
 @dataclass(frozen=True)
@@ -54,29 +63,9 @@ def current_slot(now: datetime, team: Team) -> Slot | None:
 
 
 def business_hours_between(start: datetime, end: datetime, team: Team) -> float:
-    """Working hours (team.work_hours on business days, local time) between two instants.
-
-    Closed form: the partial first and last days, plus whole work days for the business days
-    strictly between them (business.business_days_between), not a walk over every day."""
-    if end <= start:
-        return 0.0
-    tz = business.zone(team)
-    work_from, work_to = team.work_hours
-
-    def part(day, lo: datetime, hi: datetime) -> float:
-        if not business.is_business_day(day, team):
-            return 0.0
-        lo = max(lo, datetime.combine(day, work_from, tzinfo=tz))
-        hi = min(hi, datetime.combine(day, work_to, tzinfo=tz))
-        return max(0.0, (hi - lo).total_seconds() / 3600)
-
-    first = business.local_date(start, team)
-    last = business.local_date(end, team)
-    if first == last:
-        return part(first, start, end)
-    whole = (datetime.combine(first, work_to) - datetime.combine(first, work_from)).total_seconds() / 3600
-    between = business.business_days_between(first, last - timedelta(days=1), team)
-    return part(first, start, end) + between * whole + part(last, start, end)
+    """Working hours (team.work_hours on business days, local time) between two instants, in
+    closed form (business.business_time)."""
+    return business.business_time(start, end, team) / timedelta(hours=1)
 
 
 def last_sent(sent: Sequence[dict]) -> dict[tuple[str, str], str]:
@@ -98,14 +87,16 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
                   sent: Sequence[dict], now: datetime) -> list[Due]:
     """Every reminder due at `now` (announcement included; the handoff is separate)."""
     out: list[Due] = []
+    duty = on_duty(ledger, team, business.local_date(now, team))
+    if duty is None:
+        return out                        # nobody to sign anything (SPEC 9): nothing goes out
     announce = due_announcement(ledger, team, now)
     if announce:
         out.append(announce)
     slot = current_slot(now, team)
     if slot is None:
         return out
-    duty = who_on(ledger, slot.day)
-    duty_email = duty.email if duty else None
+    duty_email = duty.email
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
     # the day's meetings go in the first digest actually sent that day, whichever slot it is
     earlier_today = any(r["kind"] == "unassigned" and r.get("period", "").startswith(slot.day.isoformat())
@@ -116,9 +107,37 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     previous = last_sent(sent)
     for t in open_tickets:
         mail = ticket_reminder(t, team, now, slot.day, duty_email)
-        if mail and not _repeated(previous.get((mail.kind, t.key)), slot.day, team):
+        if mail and not _repeated(previous.get((mail.kind, t.key)), now, team):
             out.append(mail)
     return out
+
+
+def team_clock(t: Ticket) -> str | None:
+    """Since when an owned ticket has waited for its team: the latest team update, change of
+    owner or opening (stored UTC ISO strings compare as times)."""
+    return max((x for x in (t.last_team_update_at, t.owner_changed_at, t.opened_at) if x), default=None)
+
+
+def waiting_since(t: Ticket) -> str | None:
+    """Since when a ticket has waited on its user: the status change, or the user's own later
+    reply (which restarts the wait even if the ticket system left the status as it was)."""
+    return max((x for x in (t.status_since, t.last_user_update_at) if x), default=None) if t.status_since else None
+
+
+def business_days_since(since: str | None, now: datetime, team: Team) -> int:
+    """Whole business days elapsed from a stored time to `now` (0 when unknown)."""
+    return business.business_days_elapsed(_dt(since), now, team) if since else 0
+
+
+def business_hours_since(since: str | None, now: datetime, team: Team) -> float:
+    """Business hours elapsed from a stored time to `now`, in whole tenths (0 when unknown)."""
+    return tenths(business_hours_between(_dt(since), now, team)) if since else 0.0
+
+
+def tenths(hours: float) -> float:
+    """Hours shown to a tenth, rounded down: 7 h 59 min is 7.9 business hours, never the 8 that
+    would read as a whole business day not yet elapsed."""
+    return math.floor(round(hours * 10, 6)) / 10
 
 
 def waiting_for_triage(t: Ticket, team: Team) -> str | None:
@@ -148,30 +167,33 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
         if reason and since:
             hours = business_hours_between(_dt(since), now, team)
             if hours >= team.policy.unassigned_after_hours:
-                waiting.append(_ticket_row(t, team, now, reason=reason, hours=round(hours, 1)))
+                waiting.append(_ticket_row(t, team, now, reason=reason, hours=tenths(hours)))
         if flags(t):
             flagged.append(_ticket_row(t, team, now, flags=flags(t)))
     if not waiting:
         return None
+    at = now.astimezone(business.zone(team)).time().replace(tzinfo=None, second=0, microsecond=0)
     meetings = [{"time": m.time.strftime("%H:%M"), "name": m.name} for m in sorted(team.meetings, key=lambda m: m.time)
-                if m.day == DAYS[slot.day.weekday()]] \
+                if m.day == DAYS[slot.day.weekday()] and m.time >= at] \
         if (slot.first_of_day if list_meetings is None else list_meetings) else []
     return Due(kind="unassigned", period=slot.period, to=(duty,) if duty else team_addresses(team), duty=duty,
                tickets=tuple(r["key"] for r in waiting),
                data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
-                     "slot": slot.at.strftime("%H:%M")})
+                     "slot": slot.at.strftime("%H:%M"),
+                     "key_width": min(KEY_WIDTH_MAX, max(len(r["key"]) for r in waiting + flagged))})
 
 
 def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str | None) -> Due | None:
     """The one reminder a ticket may need today (owner, owner-away, user or close), or None."""
     p = team.policy
     if t.status == "open" and t.owner:
-        clock = max(x for x in (t.last_team_update_at, t.owner_changed_at, t.opened_at, "") if x is not None)
-        idle = business.business_days_between(business.local_date(_dt(clock), team), day, team) if clock else 0
+        clock = team_clock(t)
+        idle = business_days_since(clock, now, team)
         overdue = bool(t.next_action_deadline) and _dt(t.next_action_deadline) <= now
         if idle < p.stale_after_days and not overdue:
             return None
-        row = _ticket_row(t, team, now, idle_days=idle, overdue=overdue)
+        row = _ticket_row(t, team, now, idle_days=idle, idle_hours=business_hours_since(clock, now, team),
+                          overdue=overdue)
         away = _away(team, t.owner, day)
         if away:
             return Due(kind="owner-away", period=day.isoformat(), to=(duty,) if duty else team_addresses(team),
@@ -181,10 +203,9 @@ def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str |
                    duty=duty, tickets=(t.key,), in_reply_to=t.latest_message_id,
                    data={"ticket": row, "owner": _person(team, t.owner)})
     if t.status == "waiting-on-user" and t.status_since:
-        # the user's own reply restarts the wait even if the ticket system left the status as it was
-        since = max(x for x in (t.status_since, t.last_user_update_at) if x)
-        waited = business.business_days_between(business.local_date(_dt(since), team), day, team)
-        row = _ticket_row(t, team, now, waiting_days=waited)
+        since = waiting_since(t)
+        waited = business_days_since(since, now, team)
+        row = _ticket_row(t, team, now, waiting_days=waited, waiting_hours=business_hours_since(since, now, team))
         if waited >= p.user_close_days:
             to = t.owner if t.owner and not _away(team, t.owner, day) else duty
             if to:
@@ -218,11 +239,20 @@ def handoff_due(team: Team, now: datetime) -> bool:
     return now >= datetime.combine(week + timedelta(days=offset), at, tzinfo=business.zone(team))
 
 
-def _repeated(previous: str | None, day: date, team: Team) -> bool:
+def _repeated(previous: str | None, now: datetime, team: Team) -> bool:
+    """Sent less than `repeat_after_days` business days ago, counted from the reminder slot the
+    previous one went out in (a daemon's tick a few seconds after 09:30 must not push the repeat
+    two days later from 09:30 to 14:00)."""
     if not previous:
         return False
-    return business.business_days_between(business.local_date(_dt(previous), team), day, team) \
+    return business.business_days_elapsed(_slot_start(_dt(previous), team), now, team) \
         < team.policy.repeat_after_days
+
+
+def _slot_start(when: datetime, team: Team) -> datetime:
+    """The start of the reminder slot an instant falls in (the instant itself outside any slot)."""
+    slot = current_slot(when, team)
+    return datetime.combine(slot.day, slot.at, tzinfo=business.zone(team)) if slot else when
 
 
 def _away(team: Team, email: str, day: date):
@@ -237,13 +267,21 @@ def _person(team: Team, email: str | None) -> dict | None:
     return {"name": m.name if m else (email or ""), "email": email}
 
 
+NO_ACTION = frozenset({"", "none", "-", "n/a", "na"})
+
+
+def next_action(value: str | None) -> str | None:
+    """A next action worth showing, or None: GOC writes `Next Action: None` for none at all."""
+    return None if value is None or value.strip().lower() in NO_ACTION else value
+
+
 def _ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
     """What templates show of a ticket: plain data, local times."""
     tz = business.zone(team)
     opened = _dt(t.opened_at) if t.opened_at else now
     return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
             "owner": t.owner, "owner_name": (team.member(t.owner).name if team.member(t.owner) else t.owner),
-            "submitter": t.submitter, "next_action": t.next_action,
+            "submitter": t.submitter, "next_action": next_action(t.next_action),
             "deadline": _dt(t.next_action_deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
             if t.next_action_deadline else None,
             "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

@@ -146,6 +146,22 @@ def who_on(ledger: Sequence[Assignment], day: date) -> Assignment | None:
     return max(found, key=lambda a: a.week) if found else None
 
 
+def on_duty(ledger: Sequence[Assignment], team: Team, day: date) -> Member | None:
+    """The member on duty on `day`, or None: no week stored, or a stored email that is not a
+    member of the team file (nobody whose full name could sign a mail)."""
+    a = who_on(ledger, day)
+    return team.member(a.email) if a and a.email else None
+
+
+def nobody_on_duty(ledger: Sequence[Assignment], team: Team, day: date) -> str | None:
+    """SPEC 9: while the rotation has no one for the week of `day`, no mail goes out (it would be
+    signed by nobody). This says so, in the words `check`, `status` and the daemon's log use:
+    `no one on duty in the week of 2026-11-23`; None when someone is on duty."""
+    if on_duty(ledger, team, day) is not None:
+        return None
+    return f"no one on duty in the week of {business.week_start(day, team).isoformat()}"
+
+
 @dataclass(frozen=True)
 class Fairness:
     """One member's line of the ledger summary `rotation show` ends with."""

@@ -27,6 +27,14 @@ def week(root):
     ])
 
 
+def on_duty(cli, *lines: str):
+    """Store a rotation (mail is signed by the person on duty: without one nothing is sent)."""
+    path = cli.root / "rotation.txt"
+    path.write_text("".join(line + "\n" for line in lines or ("2026-11-23  grace@example.org  Grace Hopper",)))
+    code, _, err = cli("rotation", "load", str(path))
+    assert code == 0, err
+
+
 def test_import_then_tickets_json_has_the_schema(cli):
     code, out, err = cli("import", week(cli.root))
     assert code == 0, err
@@ -175,11 +183,12 @@ def test_a_broken_template_override_stops_remind_with_the_template_and_line(cli)
 
 def test_remind_dry_run_prints_and_changes_nothing(cli):
     cli("import", week(cli.root))
-    code, out, _ = cli("remind", "--dry-run", "--now", "2026-11-26T09:31")
+    on_duty(cli)
+    code, out, _ = cli("remind", "--dry-run", "--now", "2026-11-26T14:00")
     assert code == 0 and "dry run: nothing sent or stored" in out
     assert "would send owner" in out                      # rt:1234: Grace's, no team update for 2 business days
     assert not (cli.root / "state" / "outbox").exists()
-    _, out2, _ = cli("remind", "--dry-run", "--now", "2026-11-26T09:31")
+    _, out2, _ = cli("remind", "--dry-run", "--now", "2026-11-26T14:00")
     assert out2 == out
 
 
@@ -200,6 +209,7 @@ def test_control_characters_in_a_ticket_title_never_reach_the_terminal(cli):
     for shown in (table, text):
         assert not any(c in shown for c in RAW_CONTROLS), repr(shown)
         assert "Pilot ^[[2J^[]52;c;ZXZpbA==^G jobs <U+009B>31m" in shown
+    on_duty(cli)
     _, out, _ = cli("remind", "--dry-run", "--now", "2026-11-25T14:01")
     assert "would send owner" in out and "Pilot ^[[2J" in out and not any(c in out for c in RAW_CONTROLS)
     code, _, err = cli("ticket", "goc:\x1b]52;c;eA==\x07")         # a log line with text in it

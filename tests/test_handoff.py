@@ -164,11 +164,13 @@ def test_status_at_follows_a_closed_then_reopened_ticket():
     assert status_at(f, local(2026, 11, 20)) == "closed"
 
 
-def test_medians_of_time_to_assignment_and_first_response(data):
-    # hours to assignment: B 2, C 2, D 5, E 1, F 24, G 3 (A never) -> median 2.5
+def test_medians_of_time_to_assignment_and_first_response_in_business_hours(data):
+    # business hours to assignment: B 2, C 2, D 5, E 1, F 8 (Tue 09:00 -> Wed 09:00; 24 wall-clock
+    # hours), G 3 (A never) -> median 2.5
     assert data["median_hours_to_assignment"] == 2.5
-    # hours to first team response: B 6, C 241, D 23, E 2, F 48, G 4 -> median (6 + 23) / 2
-    assert data["median_hours_to_first_response"] == 14.5
+    # to first team response: B 6, C 65 (Mon 11-09 09:00 -> Thu 11-19 10:00), D 7 (Mon 10:00 -> Tue
+    # 09:00; 23 wall-clock hours), E 2, F 16, G 4 -> median (6 + 7) / 2
+    assert data["median_hours_to_first_response"] == 6.5
 
 
 def test_medians_only_over_tickets_opened_in_the_last_eight_weeks():

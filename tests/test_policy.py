@@ -258,9 +258,9 @@ def test_no_digest_without_an_unassigned_ticket_past_the_threshold():
 # --- owner reminder ----------------------------------------------------------------------------
 
 def test_owner_reminder_after_stale_after_days_business_days_cc_duty():
-    t = owned(team_update=liso(2026, 11, 16, 10, 0))         # Monday
-    assert reminders(due([t], local(2026, 11, 17, 9, 30))) == []     # 1 business day
-    mail = one(due([t], local(2026, 11, 18, 9, 30)), "owner")        # 2 business days
+    t = owned(team_update=liso(2026, 11, 16, 10, 0))         # Monday 10:00
+    assert reminders(due([t], local(2026, 11, 18, 9, 30))) == []     # 15.5 business hours: 1 business day
+    mail = one(due([t], local(2026, 11, 18, 14, 0)), "owner")        # 20 business hours: 2 business days
     assert mail.to == (ADA,)
     assert mail.cc == (ALAN,)                                        # on duty the week of 11-16
     assert mail.duty == ALAN
@@ -273,19 +273,19 @@ def test_owner_reminder_after_stale_after_days_business_days_cc_duty():
 
 def test_stale_days_skip_the_weekend_and_thanksgiving():
     friday = owned(team_update=liso(2026, 11, 20, 15, 0))
-    assert reminders(due([friday], local(2026, 11, 23, 9, 30))) == []         # Monday: 1
-    assert one(due([friday], local(2026, 11, 24, 9, 30)), "owner").data["ticket"]["idle_days"] == 2
+    assert reminders(due([friday], local(2026, 11, 24, 14, 0))) == []         # Tuesday: 2 + 8 + 5 = 15 h
+    assert one(due([friday], local(2026, 11, 25, 9, 30)), "owner").data["ticket"]["idle_days"] == 2   # 18.5 h
     wednesday = owned(team_update=liso(2026, 11, 25, 10, 0))
-    assert reminders(due([wednesday], local(2026, 11, 27, 9, 30))) == []      # Friday: 1 (Thu holiday)
-    assert one(due([wednesday], local(2026, 11, 30, 9, 30)), "owner").data["ticket"]["idle_days"] == 2
+    assert reminders(due([wednesday], local(2026, 11, 30, 9, 30))) == []      # 7 + 0 (Thu) + 8 + 0.5 h
+    assert one(due([wednesday], local(2026, 11, 30, 14, 0)), "owner").data["ticket"]["idle_days"] == 2
 
 
 def test_owner_reminder_cc_is_empty_when_the_owner_is_on_duty():
     t = owned(owner=GRACE, team_update=liso(2026, 11, 25, 10, 0))
-    mail = one(due([t], local(2026, 11, 30, 9, 30)), "owner")    # Ada on duty the week of 11-30
+    mail = one(due([t], local(2026, 11, 30, 14, 0)), "owner")    # Ada on duty the week of 11-30
     assert mail.cc == (ADA,)
     mine = owned(owner=ADA, team_update=liso(2026, 11, 25, 10, 0))
-    assert one(due([mine], local(2026, 11, 30, 9, 30)), "owner").cc == ()
+    assert one(due([mine], local(2026, 11, 30, 14, 0)), "owner").cc == ()
 
 
 def test_owner_reminder_when_the_next_action_deadline_passed():
@@ -294,7 +294,7 @@ def test_owner_reminder_when_the_next_action_deadline_passed():
     mail = one(due([t], local(2026, 11, 24, 9, 30)), "owner")
     assert mail.data["ticket"]["overdue"] is True
     assert mail.data["ticket"]["deadline"] == "2026-11-24 09:00"      # local time
-    assert mail.data["ticket"]["idle_days"] == 1
+    assert mail.data["ticket"]["idle_days"] == 0                      # 1.5 business hours
 
 
 def test_owner_reminder_only_while_open():
@@ -306,7 +306,7 @@ def test_owner_reminder_only_while_open():
 
 def test_no_owner_reminder_after_a_fresh_team_update():
     t = owned(team_update=liso(2026, 11, 16, 10, 0))
-    assert one(due([t], local(2026, 11, 18, 9, 30)), "owner")
+    assert one(due([t], local(2026, 11, 18, 14, 0)), "owner")
     updated = replace(t, last_team_update_at=liso(2026, 11, 18, 11, 0))
     assert reminders(due([updated], local(2026, 11, 18, 14, 0))) == []
     assert reminders(due([updated], local(2026, 11, 19, 9, 30))) == []
@@ -318,8 +318,8 @@ def test_team_update_by_folding_changes_resets_staleness():
                                              next_action="Investigate", actor="Alice Operator")),
              (local(2026, 11, 19, 10), dict(actor="Ada Lovelace", summary="looking")))
     assert t.last_team_update_at == liso(2026, 11, 19, 10)
-    assert reminders(due([t], local(2026, 11, 20, 9, 30))) == []
-    assert one(due([t], local(2026, 11, 23, 9, 30)), "owner").data["ticket"]["idle_days"] == 2
+    assert reminders(due([t], local(2026, 11, 23, 9, 30))) == []          # 7 + 8 + 0.5 business hours
+    assert one(due([t], local(2026, 11, 23, 14, 0)), "owner").data["ticket"]["idle_days"] == 2
 
 
 def test_owner_reminder_not_repeated_within_repeat_after_days():
@@ -352,15 +352,16 @@ def test_owner_away_tells_the_person_on_duty_instead():
     assert mail.in_reply_to == t.latest_message_id
     assert [m for m in due([t], local(2026, 12, 22, 9, 30)) if m.kind == "owner"] == []
     # back at work: the owner is reminded again
-    assert one(due([t], local(2027, 1, 4, 9, 30)), "owner").to == (ADA,)
+    ledger = LEDGER + [week(date(2027, 1, 4), GRACE)]
+    assert one(due([t], local(2027, 1, 4, 9, 30), ledger=ledger), "owner").to == (ADA,)
 
 
 # --- user reminder and close suggestion ---------------------------------------------------------
 
 def test_user_reminder_from_user_wait_days_to_the_submitter_cc_the_list():
-    t = waiting(since=liso(2026, 11, 16, 10, 0))         # Monday
-    assert reminders(due([t], local(2026, 11, 20, 9, 30))) == []          # 4 business days
-    mail = one(due([t], local(2026, 11, 23, 9, 30)), "user")             # 5 business days
+    t = waiting(since=liso(2026, 11, 16, 10, 0))         # Monday 10:00
+    assert reminders(due([t], local(2026, 11, 23, 9, 30))) == []          # 39.5 business hours: 4 days
+    mail = one(due([t], local(2026, 11, 23, 14, 0)), "user")             # 44 business hours: 5 days
     assert mail.to == ("jane@example.edu",)
     assert mail.cc == (LIST,)
     assert mail.duty == GRACE
@@ -375,13 +376,14 @@ def test_no_user_reminder_without_a_submitter():
 
 def test_user_reminder_repeats_after_repeat_after_days_then_the_close_suggestion():
     t = waiting(since=liso(2026, 11, 16, 10, 0))
-    log = [sent("user", ["goc:3"], local(2026, 11, 23, 9, 30))]
-    assert reminders(due([t], local(2026, 11, 24, 9, 30), log)) == []
-    assert one(due([t], local(2026, 11, 25, 9, 30), log), "user")
-    # 10 business days: 17 18 19 20 23 24 25 (26 holiday) 27 30 12-01
-    assert one(due([t], local(2026, 11, 30, 9, 30)), "user").data["ticket"]["waiting_days"] == 9
-    close = one(due([t], local(2026, 12, 1, 9, 30), log), "close")
-    assert [m for m in due([t], local(2026, 12, 1, 9, 30)) if m.kind == "user"] == []
+    log = [sent("user", ["goc:3"], local(2026, 11, 23, 14, 0))]
+    assert reminders(due([t], local(2026, 11, 24, 14, 0), log)) == []
+    assert one(due([t], local(2026, 11, 25, 14, 0), log), "user")
+    # 10 business days of 8 hours from Monday 10:00, Thanksgiving skipped: Tuesday 12-01 10:00
+    assert one(due([t], local(2026, 11, 30, 14, 0)), "user").data["ticket"]["waiting_days"] == 9
+    assert one(due([t], local(2026, 12, 1, 9, 30)), "user").data["ticket"]["waiting_days"] == 9   # 79.5 h
+    close = one(due([t], local(2026, 12, 1, 14, 0), log), "close")
+    assert [m for m in due([t], local(2026, 12, 1, 14, 0)) if m.kind == "user"] == []
     assert close.to == (ADA,)
     assert close.cc == ()
     assert close.data["ticket"]["waiting_days"] == 10
@@ -390,7 +392,7 @@ def test_user_reminder_repeats_after_repeat_after_days_then_the_close_suggestion
 
 def test_close_suggestion_goes_to_duty_when_there_is_no_owner_or_the_owner_is_away():
     nobody = waiting("goc:4", since=liso(2026, 11, 16, 10, 0), owner=None)
-    mails = due([nobody], local(2026, 12, 1, 9, 30))
+    mails = due([nobody], local(2026, 12, 1, 14, 0))
     assert one(mails, "close").to == (ADA,)            # Ada is on duty the week of 11-30
     away = waiting("goc:5", since=liso(2026, 12, 1, 10, 0), owner=ADA)
     assert one(due([away], local(2026, 12, 22, 9, 30)), "close").to == (GRACE,)
@@ -447,7 +449,7 @@ def test_tuesday_team_monday_belongs_to_the_week_that_started_last_tuesday():
 
 def test_every_mail_of_a_moment_is_decided_once():
     tickets = [unowned("goc:1"), owned("goc:2", team_update=liso(2026, 11, 16)),
-               waiting("goc:3", since=liso(2026, 11, 16, 10))]
+               waiting("goc:3", since=liso(2026, 11, 13, 10))]
     mails = due(tickets, local(2026, 11, 23, 9, 30))
     assert kinds(mails) == ["announcement", "owner", "unassigned", "user"]
     assert len({(m.kind, m.tickets, m.period) for m in mails}) == len(mails)

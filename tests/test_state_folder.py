@@ -92,7 +92,9 @@ def test_a_planted_outbox_link_is_refused_and_nothing_written_there(cli):
         Store(state).subdir("outbox")                               # the helper outbox.py uses
     with pytest.raises(StateIOError, match="outbox is a symbolic link"):
         write_atomic(state / "outbox" / "x.eml", b"mail")           # and no write goes through it
-    # end to end: the owner reminder for goc:601 is due on Wednesday
+    # end to end: the owner reminder for goc:601 is due on Wednesday (signed by the person on duty)
+    (cli.root / "rotation.txt").write_text("2026-11-23  grace@example.org  Grace Hopper\n")
+    assert run(cli, "rotation", "load", str(cli.root / "rotation.txt"))[0] == 0
     code, out, err = run(cli, "remind", "--now", "2026-11-25T14:01")
     assert code != 0 and "outbox is a symbolic link" in err and "Traceback" not in err
     assert list(elsewhere.iterdir()) == []
