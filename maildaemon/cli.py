@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     qs.add_argument("id", metavar="ID")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
+    from maildaemon import propose_cli            # `init` (SPEC 11, "Starting a team")
+    propose_cli.add_parser(sub, common)
     from maildaemon import rotation_cli
     rotation_cli.add_parser(sub, common)
     return p
@@ -101,10 +103,13 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     maildaemon_level = log.level
     try:
         ctx = Context(args, environ, stdout, stderr)
-        handler = _setup_logging(ctx.settings.log_level, stderr)
+        handler = _setup_logging(ctx.settings.log_level, stderr, daemon=args.command == "run")
         if args.command == "metrics":
             from maildaemon import operations
             code = operations.metrics(ctx)
+        elif args.command == "init":        # needs no team file: ctx.team is never read
+            from maildaemon import propose_cli
+            code = propose_cli.run(ctx)
         else:
             from maildaemon import commands
             code = commands.run(ctx)
@@ -165,17 +170,24 @@ def _quiet_stdout(stdout) -> None:
         pass
 
 
-def _setup_logging(level: str, stream) -> logging.Handler:
-    """One line per record; journald gets its priority prefix instead of a timestamp."""
+def _setup_logging(level: str, stream, daemon: bool = False) -> logging.Handler:
+    """One line per record; journald gets its priority prefix instead of a timestamp, the daemon
+    elsewhere (a log file) a timestamp. DEBUG is maildaemon's own: libraries stay at WARNING, so
+    imapclient's wire traffic (passwords, whole messages) and mail-parser's dumps never appear."""
     journald = _under_journald(stream)
     handler = logging.StreamHandler(stream)
     if journald:
         handler.setFormatter(_JournalFormatter("%(message)s"))
+    elif daemon:
+        handler.setFormatter(_SafeFormatter("%(asctime)s maildaemon: %(levelname)s %(message)s",
+                                            datefmt="%Y-%m-%d %H:%M:%S%z"))
     else:
         handler.setFormatter(_SafeFormatter("maildaemon: %(levelname)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(getattr(logging, level))
+    wanted = getattr(logging, level)
+    root.setLevel(max(wanted, logging.WARNING))
+    log.setLevel(wanted)
     return handler
 
 
