@@ -20,6 +20,7 @@ list vouches for the sender it names.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
@@ -41,8 +42,11 @@ class Sender:
     problem: str | None = None     # why the address cannot be trusted, for the quarantine
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(raw_value: str, header: str = "From") -> Sender:
-    """The one address of an address header's raw text, or the problem that makes it untrustworthy."""
+    """The one address of an address header's raw text, or the problem that makes it untrustworthy.
+    Cached: a stream repeats a few senders, and the stdlib's RFC 5322 parser was a fifth of the
+    time of reading a mail (issue 14); the result is immutable."""
     raw_value = (raw_value or "").strip()
     if not raw_value:
         return Sender("", f"no {header} address")
