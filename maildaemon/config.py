@@ -5,17 +5,21 @@ which the CLI prints as one line and exit status 2. Secrets are kept out of repr
 """
 from __future__ import annotations
 
+import difflib
+import io
 import ipaddress
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
 
@@ -30,6 +34,8 @@ DEFAULT_MAX_MAIL_BYTES = 10 * 1024 * 1024
 
 class ConfigError(Exception):
     """A setting is missing or wrong. `str()` is the one line the user sees."""
+
+    suggestion: str | None = None      # an unknown key's nearest known one, e.g. "team.timezone"
 
     def __init__(self, setting: str, problem: str, fix: str):
         self.setting, self.problem, self.fix = setting, problem, fix
@@ -71,17 +77,40 @@ def read_environment(env_file: str | None, environ: dict[str, str]) -> dict[str,
     """The effective environment: the env file's values under the real environment's.
 
     Values are read without `${VAR}` interpolation (python-dotenv expands it by default, even in
-    single quotes), so a password containing `$` survives.
+    single quotes), so a password containing `$` survives. The file is read strictly: a line that
+    is not `KEY=value` (python-dotenv would only warn and skip it) is a ConfigError naming the file
+    and the line, never its text (it may hold a password).
     """
     merged: dict[str, str] = {}
     path = Path(env_file) if env_file else Path(".env")
+    setting = "--env-file" if env_file else ".env"
+    if env_file and path.is_dir():
+        raise ConfigError("--env-file", f"{env_file} is a folder, not an env file",
+                          "pass the path of the env file itself (KEY=value lines)")
     if env_file and not path.is_file():
         raise ConfigError("--env-file", f"{env_file} does not exist",
                           "pass the path of an existing env file")
     if path.is_file():
-        merged.update({k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None})
+        merged.update(_env_file_values(path, setting))
     merged.update({k: v for k, v in environ.items() if k.startswith("MAILDAEMON_")})
     return merged
+
+
+def _env_file_values(path: Path, setting: str) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(setting, f"{path} is not UTF-8 text", "save the env file as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(setting, f"{path} cannot be read ({e.strerror or e})",
+                          "make it readable by the user maildaemon runs as") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            raise ConfigError(f"{path} line {binding.original.line}", "not a KEY=value line",
+                              "write KEY=value (double quotes around a value with spaces, # or quotes), "
+                              "or begin a comment with #")
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def load_settings(env: dict[str, str]) -> Settings:
@@ -96,6 +125,7 @@ def load_settings(env: dict[str, str]) -> Settings:
     maildir = get("MAILDAEMON_MAILDIR")
     imap = _server(env, "IMAP", default_port=993, default_security="ssl") if get("MAILDAEMON_IMAP_HOST") else None
     smtp = _server(env, "SMTP", default_port=587, default_security="starttls") if get("MAILDAEMON_SMTP_HOST") else None
+    _login_pair(env, "SMTP")
     level = (get("MAILDAEMON_LOG_LEVEL", "INFO") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("MAILDAEMON_LOG_LEVEL", f"unknown level {level!r}",
@@ -131,6 +161,20 @@ def require_source(settings: Settings) -> None:
         if not getattr(settings.imap, part.lower()):
             raise ConfigError(f"MAILDAEMON_IMAP_{part}", "not set",
                               f"set MAILDAEMON_IMAP_{part} for the stream mailbox")
+
+
+def _login_pair(env: dict[str, str], kind: str) -> None:
+    """A user without a password (or the reverse) is half a login: refused, not tried at send time."""
+    user = (env.get(f"MAILDAEMON_{kind}_USER") or "").strip()
+    password = env.get(f"MAILDAEMON_{kind}_PASSWORD") or ""
+    if user and not password:
+        raise ConfigError(f"MAILDAEMON_{kind}_PASSWORD", f"not set while MAILDAEMON_{kind}_USER is",
+                          f"set MAILDAEMON_{kind}_PASSWORD too, or unset MAILDAEMON_{kind}_USER "
+                          "to send without logging in")
+    if password and not user:
+        raise ConfigError(f"MAILDAEMON_{kind}_USER", f"not set while MAILDAEMON_{kind}_PASSWORD is",
+                          f"set MAILDAEMON_{kind}_USER to the login of that password, "
+                          f"or unset MAILDAEMON_{kind}_PASSWORD")
 
 
 def _server(env: dict[str, str], kind: str, default_port: int, default_security: str) -> ServerSettings:
@@ -169,38 +213,246 @@ def _int(value: str | None, setting: str, low: int, high: int | None = None) -> 
 
 # --- the team file -------------------------------------------------------------------------
 
+# Every key maildaemon knows, per section: the team file is read strictly (SPEC 3), so a key that is
+# not here is refused with the nearest known one. README's "Team file" reference lists each of these
+# (tests/test_config_strict.py checks that it does).
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "team": ("name", "timezone", "list_address", "from_address", "triage_user", "triage_next_action",
+             "trusted_senders", "holidays", "duty_start", "work_hours", "require_authentication", "authserv_id"),
+    "policy": ("unassigned_after_hours", "stale_after_days", "user_wait_days", "user_close_days",
+               "repeat_after_days", "reminder_times", "announce_time", "handoff_time"),
+    "members": ("name", "email", "aliases", "rotation", "signature"),
+    "outages": ("member", "start", "end", "reason"),
+    "meetings": ("day", "time", "name"),
+    "systems": ("name", "trusted_senders", "key", "fields", "status_map", "headers", "body_until"),
+}
+SINGLE_TABLES = ("team", "policy")          # [team], [policy]; the others are arrays: [[members]] ...
+DUTY_WEEKDAYS = DAYS[:5]                    # duty days are business days: Monday to Friday (business.py)
+
+
+class _Problems(list):
+    """Every problem found in a team file, in order: validation goes on after one, so `check` can
+    name them all in one run."""
+
+    def run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as e:
+            self.append(e)
+            return None
+
+
 def load_team(path: Path) -> Team:
-    """Read and validate the team file. Errors name the TOML key, e.g. `team.timezone`."""
+    """Read and validate the team file. Errors name the TOML key, e.g. `team.timezone`; with several
+    problems the first is raised and says how many more there are (`check_team_file` lists them)."""
+    team, problems = validate_team_file(path)
+    if problems:
+        raise _first(problems)
+    return team
+
+
+def check_team_file(path: Path | str) -> list[str]:
+    """Every problem of a team file, one line each (`setting: problem; fix`); empty when it is fine.
+    What `maildaemon check` prints, one `FAIL` line per problem."""
+    return [str(p) for p in validate_team_file(Path(path))[1]]
+
+
+def validate_team_file(path: Path) -> tuple[Team | None, list[ConfigError]]:
+    """The team, or None and every problem found (a missing or unreadable file is one problem)."""
+    if path.is_dir():
+        return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} is a folder, not a team file",
+                                  "point MAILDAEMON_TEAM_FILE at the team's TOML file")]
     if not path.is_file():
-        raise ConfigError("MAILDAEMON_TEAM_FILE", f"{path} not found",
-                          "create the team file (see README, 'Team file') or point MAILDAEMON_TEAM_FILE at it")
+        return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} not found",
+                                  "create the team file (see README, 'Team file') or point MAILDAEMON_TEAM_FILE at it")]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError("MAILDAEMON_TEAM_FILE", f"{path} is not valid TOML ({e})", "fix the syntax") from None
-    return team_from_dict(data)
+        return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} is not valid TOML ({e})", "fix the syntax")]
+    except OSError as e:
+        return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} cannot be read ({e.strerror or e})",
+                                  "make it readable by the user maildaemon runs as")]
+    return validate_team(data)
 
 
 def team_from_dict(data: dict) -> Team:
-    t = _table(data, "team", required=True)
-    name = _str(t, "team.name", required=True)
+    """The team of a parsed team file; the first problem is raised (see `validate_team`)."""
+    team, problems = validate_team(data)
+    if problems:
+        raise _first(problems)
+    return team
+
+
+def _first(problems: list[ConfigError]) -> ConfigError:
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    more = len(problems) - 1
+    return ConfigError(first.setting, first.problem,
+                       f"{first.fix} ({more} more problem{'s' if more > 1 else ''} in the team file: "
+                       "`maildaemon check` lists them all)")
+
+
+def validate_team(data: dict) -> tuple[Team | None, list[ConfigError]]:
+    """The team and [], or None and every problem of the parsed team file, in file order as far as
+    possible: unknown keys first (a typo is the cause of the `missing` it leads to, which is then not
+    repeated), then each value, then values that contradict each other."""
+    problems = _Problems(_unknown_keys(data))
+    t = problems.run(_table, data, "team", required=True) or {}
+    name = problems.run(_str, t, "team.name", required=True)
+    tz = problems.run(_timezone, t)
+    list_address = problems.run(_address, t, "team.list_address", required=True)
+    from_address = problems.run(_address, t, "team.from_address", required=True)
+    triage_user = problems.run(_str, t, "team.triage_user")
+    triage_next_action = problems.run(_str, t, "team.triage_next_action")
+    trusted = problems.run(_trusted_senders, t)
+    duty_start = problems.run(_day, t.get("duty_start", "mon"), "team.duty_start")
+    work_hours = problems.run(_hours, t.get("work_hours", "09:00-17:00"))
+    holidays = problems.run(_holidays, t)
+    auth = problems.run(_authentication, t)
+    policy_table = problems.run(_table, data, "policy")
+    policy = _policy(policy_table or {}, problems)
+
+    member_entries = problems.run(_array, data, "members") or []
+    members = [_member(m, i, problems) for i, m in enumerate(member_entries)]
+    emails = [m.email for m in members if m is not None]
+    dup = sorted({e for e in emails if emails.count(e) > 1})
+    if dup:
+        problems.append(ConfigError("members.email", f"{dup[0]} is listed twice", "list each member once"))
+    # an outage's member is checked against the members only when every member could be read
+    # (and [[members]] was not misspelt: its outages are then no news)
+    typos = {e.suggestion for e in problems if e.suggestion}
+    known = set(emails) if None not in members and "members" not in typos else None
+    outages = [problems.run(_outage, o, i, known) for i, o in enumerate(problems.run(_array, data, "outages") or [])]
+    meetings = [problems.run(_meeting, m, i) for i, m in enumerate(problems.run(_array, data, "meetings") or [])]
+    systems = [_system(s, i, problems) for i, s in enumerate(problems.run(_array, data, "systems") or [])]
+
+    problems[:] = [e for e in problems if not (e.problem == "missing" and e.setting in typos)]
+    if problems:
+        return None, list(problems)
+    require_auth, authserv_id = auth
+    return Team(
+        name=name, timezone=tz, list_address=list_address, from_address=from_address,
+        triage_user=triage_user or "", triage_next_action=triage_next_action or "",
+        trusted_senders=tuple(s.lower() for s in trusted), holidays=holidays, duty_start=duty_start,
+        work_hours=work_hours, require_authentication=require_auth,
+        authserv_id=authserv_id.lower() if authserv_id else None, policy=policy,
+        members=tuple(members), outages=tuple(outages), meetings=tuple(meetings), systems=tuple(systems),
+    ), []
+
+
+# --- unknown keys ------------------------------------------------------------------------------
+
+def _brackets(section: str) -> str:
+    return f"[{section}]" if section in SINGLE_TABLES else f"[[{section}]]"
+
+
+def _unknown_keys(data: dict) -> list[ConfigError]:
+    """A key or table maildaemon does not know, each named with the nearest known one."""
+    out = []
+    for key, value in data.items():
+        if key not in KNOWN_KEYS:
+            out.append(_unknown_table(key, value))
+            continue
+        if key in SINGLE_TABLES:
+            entries = [(key, value)]
+        else:
+            entries = [(f"{key}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, list) else []
+        for where, entry in entries:
+            if isinstance(entry, dict):
+                out.extend(_unknown_key(key, where, k) for k in entry if k not in KNOWN_KEYS[key])
+    return out
+
+
+def _unknown_table(key: str, value) -> ConfigError:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        what = f"unknown table [[{key}]]"
+    elif isinstance(value, dict):
+        what = f"unknown table [{key}]"
+    else:
+        what = "unknown key at the top of the file, outside any table"
+    table = isinstance(value, dict) or isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+    home = [s for s, keys in KNOWN_KEYS.items() if key in keys]
+    if home and not table:
+        fix = f"{key} belongs in {_brackets(home[0])}: move it below that table's header"
+    elif close:
+        fix = f"did you mean {_brackets(close[0])}?"
+    else:
+        fix = "remove it; the tables are " + ", ".join(_brackets(s) for s in KNOWN_KEYS)
+    e = ConfigError(key, what, fix)
+    if close and table:
+        e.suggestion = close[0]
+    return e
+
+
+def _unknown_key(section: str, where: str, key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, KNOWN_KEYS[section], n=1)
+    elsewhere = [s for s, keys in KNOWN_KEYS.items() if key in keys and s != section]
+    if close:
+        fix = f"did you mean {close[0]}?"
+    elif elsewhere:
+        fix = f"{key} belongs in {_brackets(elsewhere[0])}: move it there"
+    else:
+        fix = f"remove it; the keys of {_brackets(section)} are " + ", ".join(KNOWN_KEYS[section])
+    e = ConfigError(f"{where}.{key}", f"unknown key in {_brackets(section)}", fix)
+    if close:
+        e.suggestion = f"{where}.{close[0]}"
+    return e
+
+
+# --- each section ------------------------------------------------------------------------------
+
+def _timezone(t: dict) -> str:
     tz = _str(t, "team.timezone", required=True)
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("team.timezone", f"unknown time zone {tz!r}",
                           "use an IANA name such as America/Chicago") from None
-    list_address = _address(t, "team.list_address", required=True)
-    from_address = _address(t, "team.from_address", required=True)
+    return tz
+
+
+def _trusted_senders(t: dict) -> list[str]:
     trusted = t.get("trusted_senders", [])
     if not isinstance(trusted, list) or not all(isinstance(s, str) and _sender_pattern_ok(s) for s in trusted):
         raise ConfigError("team.trusted_senders", "must be a list of addresses or '*@domain' patterns",
                           'e.g. trusted_senders = ["ticket@example.org", "*@rt.example.org"]')
-    duty_start = _day(t.get("duty_start", "mon"), "team.duty_start")
-    work_hours = _hours(t.get("work_hours", "09:00-17:00"))
+    return trusted
+
+
+def _holidays(t: dict) -> str | None:
+    """A country (and subdivision) the holidays package knows: checked now, not at the first
+    reminder (SPEC 3)."""
     holidays = t.get("holidays")
-    if holidays is not None and not (isinstance(holidays, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", holidays)):
+    if holidays is None:
+        return None
+    if not (isinstance(holidays, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", holidays)):
         raise ConfigError("team.holidays", f"{holidays!r} is not a country code", 'use e.g. "US" or "DE", or leave it out')
+    reason = _unsupported_holidays(holidays)
+    if reason:
+        raise ConfigError("team.holidays", f"{holidays!r} is not supported by the holidays package ({reason})",
+                          'use a supported ISO 3166 code such as "US", "US-CA" or "DE", or leave it out')
+    return holidays
+
+
+@lru_cache(maxsize=64)
+def _unsupported_holidays(code: str) -> str | None:
+    """Why the holidays package refuses `code`, or None. The package's list answers in a few
+    milliseconds; only a code it lacks is confirmed by building the calendar (0.1 s)."""
+    import holidays as holidays_lib
+    country, _, subdiv = code.strip().upper().partition("-")
+    subdivisions = holidays_lib.list_supported_countries().get(country)
+    if subdivisions is not None and (not subdiv or subdiv in {s.upper() for s in subdivisions}):
+        return None
+    try:
+        holidays_lib.country_holidays(country, subdiv=subdiv or None, years=[])
+    except NotImplementedError as e:
+        return str(e)
+    return None
+
+
+def _authentication(t: dict) -> tuple[bool, str | None]:
     require_auth = t.get("require_authentication", False)
     if not isinstance(require_auth, bool):
         raise ConfigError("team.require_authentication", "must be true or false", "write true or false")
@@ -212,27 +464,12 @@ def team_from_dict(data: dict) -> Team:
         raise ConfigError("team.authserv_id", "missing while require_authentication = true",
                           'set authserv_id to the id your mail server writes first in Authentication-Results, '
                           'e.g. "mx.example.org"')
-
-    members = tuple(_member(m, i) for i, m in enumerate(_array(data, "members")))
-    emails = [m.email for m in members]
-    dup = {e for e in emails if emails.count(e) > 1}
-    if dup:
-        raise ConfigError("members.email", f"{sorted(dup)[0]} is listed twice", "list each member once")
-    outages = tuple(_outage(o, i, set(emails)) for i, o in enumerate(_array(data, "outages")))
-    meetings = tuple(_meeting(m, i) for i, m in enumerate(_array(data, "meetings")))
-    systems = tuple(_system(s, i) for i, s in enumerate(_array(data, "systems")))
-    return Team(
-        name=name, timezone=tz, list_address=list_address, from_address=from_address,
-        triage_user=_str(t, "team.triage_user") or "", triage_next_action=_str(t, "team.triage_next_action") or "",
-        trusted_senders=tuple(s.lower() for s in trusted), holidays=holidays, duty_start=duty_start,
-        work_hours=work_hours, require_authentication=require_auth,
-        authserv_id=authserv_id.lower() if authserv_id else None, policy=_policy(_table(data, "policy")),
-        members=members, outages=outages, meetings=meetings, systems=systems,
-    )
+    return require_auth, authserv_id
 
 
-def _policy(p: dict) -> Policy:
+def _policy(p: dict, problems: _Problems) -> Policy | None:
     d = Policy()
+    before = len(problems)
 
     def num(key, default, integer=True):
         v = p.get(key, default)
@@ -242,41 +479,64 @@ def _policy(p: dict) -> Policy:
                               f"set policy.{key} = {default}")
         return v
 
-    times = p.get("reminder_times", ["09:30", "14:00"])
-    if not isinstance(times, list) or not times:
-        raise ConfigError("policy.reminder_times", "must be a list of HH:MM times", 'e.g. ["09:30", "14:00"]')
-    return Policy(
-        unassigned_after_hours=num("unassigned_after_hours", d.unassigned_after_hours, integer=False),
-        stale_after_days=num("stale_after_days", d.stale_after_days),
-        user_wait_days=num("user_wait_days", d.user_wait_days),
-        user_close_days=num("user_close_days", d.user_close_days),
-        repeat_after_days=num("repeat_after_days", d.repeat_after_days),
-        reminder_times=tuple(sorted(_time(x, "policy.reminder_times") for x in times)),
-        announce_time=_day_time(p.get("announce_time", "mon 09:00"), "policy.announce_time"),
-        handoff_time=_day_time(p.get("handoff_time", "fri 15:00"), "policy.handoff_time"),
+    def reminder_times():
+        times = p.get("reminder_times", ["09:30", "14:00"])
+        if not isinstance(times, list) or not times:
+            raise ConfigError("policy.reminder_times", "must be a list of HH:MM times", 'e.g. ["09:30", "14:00"]')
+        return tuple(sorted(_time(x, "policy.reminder_times") for x in times))
+
+    values = dict(
+        unassigned_after_hours=problems.run(num, "unassigned_after_hours", d.unassigned_after_hours, integer=False),
+        stale_after_days=problems.run(num, "stale_after_days", d.stale_after_days),
+        user_wait_days=problems.run(num, "user_wait_days", d.user_wait_days),
+        user_close_days=problems.run(num, "user_close_days", d.user_close_days),
+        repeat_after_days=problems.run(num, "repeat_after_days", d.repeat_after_days),
+        reminder_times=problems.run(reminder_times),
+        announce_time=problems.run(_day_time, p.get("announce_time", "mon 09:00"), "policy.announce_time"),
+        handoff_time=problems.run(_day_time, p.get("handoff_time", "fri 15:00"), "policy.handoff_time"),
     )
+    wait, close = values["user_wait_days"], values["user_close_days"]
+    if wait is not None and close is not None and close <= wait:
+        problems.append(ConfigError(
+            "policy.user_close_days", f"{close} is not above policy.user_wait_days ({wait}), so the owner would be "
+            "told to close before the user is reminded",
+            f"set user_close_days above user_wait_days (e.g. {wait + 5}) or lower user_wait_days"))
+    handoff = values["handoff_time"]
+    if handoff is not None and handoff[0] not in DUTY_WEEKDAYS:
+        problems.append(ConfigError(
+            "policy.handoff_time", f"{p.get('handoff_time')!r} is not on a duty day (duty days are Monday to "
+            "Friday, whatever team.duty_start is)", 'hand over on a weekday, e.g. handoff_time = "fri 15:00"'))
+    return None if len(problems) > before else Policy(**values)
 
 
-def _member(m: dict, i: int) -> Member:
+def _member(m, i: int, problems: _Problems) -> Member | None:
     where = f"members[{i}]"
     if not isinstance(m, dict):
-        raise ConfigError(where, "must be a table", "write [[members]] with name and email")
-    name = _str(m, f"{where}.name", required=True)
-    email = _address(m, f"{where}.email", required=True)
+        problems.append(ConfigError(where, "must be a table", "write [[members]] with name and email"))
+        return None
+    before = len(problems)
+    name = problems.run(_str, m, f"{where}.name", required=True)
+    email = problems.run(_address, m, f"{where}.email", required=True)
     aliases = m.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise ConfigError(f"{where}.aliases", "must be a list of strings", 'e.g. aliases = ["Ada L.", "@alovelace"]')
+        problems.append(ConfigError(f"{where}.aliases", "must be a list of strings",
+                                    'e.g. aliases = ["Ada L.", "@alovelace"]'))
     rotation = m.get("rotation", True)
     if not isinstance(rotation, bool):
-        raise ConfigError(f"{where}.rotation", "must be true or false", "write true or false")
+        problems.append(ConfigError(f"{where}.rotation", "must be true or false", "write true or false"))
+    signature = problems.run(_str, m, f"{where}.signature")
+    if len(problems) > before:
+        return None
     return Member(name=name, email=email, aliases=tuple(a.strip() for a in aliases if a.strip()),
-                  rotation=rotation, signature=_str(m, f"{where}.signature"))
+                  rotation=rotation, signature=signature)
 
 
-def _outage(o: dict, i: int, emails: set[str]) -> Outage:
+def _outage(o, i: int, emails: set[str] | None) -> Outage:
     where = f"outages[{i}]"
+    if not isinstance(o, dict):
+        raise ConfigError(where, "must be a table", "write [[outages]] with member, start and end")
     member = _address(o, f"{where}.member", required=True)
-    if member not in emails:
+    if emails is not None and member not in emails:
         raise ConfigError(f"{where}.member", f"{member} is not a member", "use the email of a [[members]] entry")
     start, end = _date(o.get("start"), f"{where}.start"), _date(o.get("end"), f"{where}.end")
     if end < start:
@@ -284,49 +544,70 @@ def _outage(o: dict, i: int, emails: set[str]) -> Outage:
     return Outage(member=member, start=start, end=end, reason=_str(o, f"{where}.reason") or "")
 
 
-def _meeting(m: dict, i: int) -> Meeting:
+def _meeting(m, i: int) -> Meeting:
     where = f"meetings[{i}]"
+    if not isinstance(m, dict):
+        raise ConfigError(where, "must be a table", "write [[meetings]] with day, time and name")
     return Meeting(day=_day(m.get("day"), f"{where}.day"), time=_time(m.get("time"), f"{where}.time"),
                    name=_str(m, f"{where}.name", required=True))
 
 
-def _system(s: dict, i: int) -> SystemSpec:
+def _system(s, i: int, problems: _Problems) -> SystemSpec | None:
     """A team-defined system: every regex compiled now, so a bad one stops start-up."""
-    name = _str(s, f"systems[{i}].name", required=True)
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
-        raise ConfigError(f"systems[{i}].name", f"{name!r} is not a lower-case identifier", 'use e.g. "freshdesk"')
-    key = _str(s, f"systems.{name}.key", required=True)
-    _regex(key, f"systems.{name}.key", "id")
+    if not isinstance(s, dict):
+        problems.append(ConfigError(f"systems[{i}]", "must be a table", "write [[systems]] with name and key"))
+        return None
+    before = len(problems)
+    name = problems.run(_str, s, f"systems[{i}].name", required=True)
+    if name is not None and not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+        problems.append(ConfigError(f"systems[{i}].name", f"{name!r} is not a lower-case identifier",
+                                    'use e.g. "freshdesk"'))
+    where = f"systems.{name}" if len(problems) == before else f"systems[{i}]"
+    key = problems.run(_str, s, f"{where}.key", required=True)
+    if key is not None:
+        problems.run(_regex, key, f"{where}.key", "id")
     fields = s.get("fields", {})
     if not isinstance(fields, dict):
-        raise ConfigError(f"systems.{name}.fields", "must be a table of field = regex", "e.g. fields = { status = '^Status:\\s*(?P<value>.+)$' }")
+        problems.append(ConfigError(f"{where}.fields", "must be a table of field = regex",
+                                    "e.g. fields = { status = '^Status:\\s*(?P<value>.+)$' }"))
+        fields = {}
     for f, rx in fields.items():
         if f not in CUSTOM_FIELDS:
-            raise ConfigError(f"systems.{name}.fields.{f}", "is not a field maildaemon knows",
-                              "use one of " + ", ".join(CUSTOM_FIELDS))
-        _regex(rx, f"systems.{name}.fields.{f}", "value")
+            problems.append(_unknown_field(f"{where}.fields.{f}", f))
+        else:
+            problems.run(_regex, rx, f"{where}.fields.{f}", "value")
     status_map = s.get("status_map", {})
-    if not isinstance(status_map, dict) or not all(v in ("open", "waiting-on-user", "resolved", "closed") for v in status_map.values()):
-        raise ConfigError(f"systems.{name}.status_map", "values must be open, waiting-on-user, resolved or closed",
-                          "map each of the system's words to one of those")
+    if not isinstance(status_map, dict) or not all(v in ("open", "waiting-on-user", "resolved", "closed")
+                                                   for v in status_map.values()):
+        problems.append(ConfigError(f"{where}.status_map", "values must be open, waiting-on-user, resolved or closed",
+                                    "map each of the system's words to one of those"))
     senders = s.get("trusted_senders", [])
     if not isinstance(senders, list) or not all(isinstance(x, str) and _sender_pattern_ok(x) for x in senders):
-        raise ConfigError(f"systems.{name}.trusted_senders", "must be a list of addresses or '*@domain'", "fix the list")
+        problems.append(ConfigError(f"{where}.trusted_senders", "must be a list of addresses or '*@domain'",
+                                    "fix the list"))
     headers = s.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) and re.fullmatch(r"[!-9;-~]+", v)
                                                 for v in headers.values()):
-        raise ConfigError(f"systems.{name}.headers", "must be a table of field = header name",
-                          'e.g. headers = { owner = "X-Bugzilla-Assigned-To" }')
+        problems.append(ConfigError(f"{where}.headers", "must be a table of field = header name",
+                                    'e.g. headers = { owner = "X-Bugzilla-Assigned-To" }'))
+        headers = {}
     for f in headers:
         if f not in CUSTOM_FIELDS:
-            raise ConfigError(f"systems.{name}.headers.{f}", "is not a field maildaemon knows",
-                              "use one of " + ", ".join(CUSTOM_FIELDS))
+            problems.append(_unknown_field(f"{where}.headers.{f}", f))
     body_until = s.get("body_until")
     if body_until is not None:
-        _regex(body_until, f"systems.{name}.body_until", None)
+        problems.run(_regex, body_until, f"{where}.body_until", None)
+    if len(problems) > before:
+        return None
     return SystemSpec(name=name, key=key, fields=tuple(fields.items()), status_map=tuple(status_map.items()),
                       trusted_senders=tuple(x.lower() for x in senders), headers=tuple(headers.items()),
                       body_until=body_until)
+
+
+def _unknown_field(setting: str, f: str) -> ConfigError:
+    close = difflib.get_close_matches(f, CUSTOM_FIELDS, n=1)
+    return ConfigError(setting, "is not a field maildaemon knows",
+                       (f"did you mean {close[0]}? " if close else "") + "use one of " + ", ".join(CUSTOM_FIELDS))
 
 
 def _regex(rx, setting: str, group: str | None) -> None:

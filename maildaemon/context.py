@@ -26,6 +26,8 @@ class Context:
         self.args, self.stdout, self.stderr, self.environ = args, stdout, stderr, environ
         self.env = read_environment(getattr(args, "env_file", None), environ)
         self.settings = load_settings(self.env)
+        if self._now_value:      # a malformed moment is refused at start, whatever the command
+            parse_now(self._now_value[0], timezone.utc, self._now_value[1])
 
     @cached_property
     def team(self):
@@ -38,10 +40,19 @@ class Context:
         store.check()
         return store
 
+    @property
+    def _now_value(self) -> tuple[str, str] | None:
+        """The moment to act at and where it came from: `--now`, else `MAILDAEMON_NOW`, else None."""
+        if getattr(self.args, "now", None):
+            return self.args.now, "--now"
+        if self.settings.now:
+            return self.settings.now, "MAILDAEMON_NOW"
+        return None
+
     @cached_property
     def now(self) -> datetime:
-        value = getattr(self.args, "now", None) or self.settings.now
-        return parse_now(value, ZoneInfo(self.team.timezone)) if value else datetime.now(timezone.utc)
+        given = self._now_value
+        return parse_now(given[0], ZoneInfo(self.team.timezone), given[1]) if given else datetime.now(timezone.utc)
 
     def clock(self):
         """The clock for long-running commands: `--now` (if given) moving forward in real time."""
@@ -55,8 +66,9 @@ class Context:
         self.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def parse_now(value: str, tz: ZoneInfo) -> datetime:
-    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone)."""
+def parse_now(value: str, tz, setting: str = "--now") -> datetime:
+    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone).
+    A malformed value is a ConfigError naming `setting` (`--now` or `MAILDAEMON_NOW`)."""
     v = value.strip()
     try:
         if len(v) == 10:
@@ -64,6 +76,7 @@ def parse_now(value: str, tz: ZoneInfo) -> datetime:
             return datetime(d.year, d.month, d.day, tzinfo=tz)
         dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ConfigError("--now", f"{value!r} is not an ISO 8601 date or date-time",
-                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00") from None
+        raise ConfigError(setting, f"{value!r} is not an ISO 8601 date or date-time",
+                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00"
+                          + (", or unset it to use the clock" if setting.isupper() else "")) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=tz)
