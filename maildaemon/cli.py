@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     qs.add_argument("id", metavar="ID")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
+    from maildaemon import snooze_cli
+    snooze_cli.add_parsers(add)
     from maildaemon import propose_cli            # `init` (SPEC 11, "Starting a team")
     propose_cli.add_parser(sub, common)
     from maildaemon import rotation_cli
@@ -107,6 +109,9 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         if args.command == "metrics":
             from maildaemon import operations
             code = operations.metrics(ctx)
+        elif args.command in ("snooze", "snoozes"):
+            from maildaemon import snooze_cli
+            code = snooze_cli.run(ctx)
         elif args.command == "init":        # needs no team file: ctx.team is never read
             from maildaemon import propose_cli
             code = propose_cli.run(ctx)
