@@ -407,6 +407,15 @@ class View:
         doc = self._by_id[name].get(record_id)
         return _copy(doc) if doc is not None else None
 
+    def find_ticket(self, key: str) -> Ticket | None:
+        """A ticket by its key, or by its bare id when exactly one system has a ticket of that id
+        (`ticket 45` for github:org/repo#45 or goc:45)."""
+        t = self.ticket(key)
+        if t is not None or ":" in key:
+            return t
+        found = [x for x in self.tickets() if x.id == key or x.id.rsplit("#", 1)[-1] == key]
+        return found[0] if len(found) == 1 else None
+
     def retired(self, name: str) -> dict[str, int]:
         """How many documents of table `name` were retired to the history log, by their "state"."""
         return dict((self._meta_doc.get("retired") or {}).get(name) or {})
@@ -429,6 +438,7 @@ class Transaction(View):
         self._record_ids: dict[str, set[str]] = {}
         self._drop_messages_table = False
         self._retiring: dict[str, set[str]] = {}
+        self._deleting: dict[str, set[str]] = {}
 
     # --- the upgrade from the first layout (everything in maildaemon.json) ---------------------
 
@@ -456,15 +466,25 @@ class Transaction(View):
     def records(self, name: str) -> dict[str, dict]:
         out = super().records(name)
         out.update(_copy(self._records.get(name, {})))
+        for gone in self._deleting.get(name, ()):
+            out.pop(gone, None)
         return out
 
     def record(self, name: str, record_id: str) -> dict | None:
         pending = self._records.get(name, {})
+        if record_id in self._deleting.get(name, ()):
+            return None
         return _copy(pending[record_id]) if record_id in pending else super().record(name, record_id)
 
     def put_record(self, name: str, doc: dict) -> None:
         """Insert or replace the document with this "id" in table `name` (at the next commit)."""
         self._records.setdefault(name, {})[doc["id"]] = _copy(doc)
+        self._deleting.get(name, set()).discard(doc["id"])
+
+    def delete_record(self, name: str, record_id: str) -> None:
+        """Remove the document with this "id" from table `name` (at the next commit)."""
+        self._records.get(name, {}).pop(record_id, None)
+        self._deleting.setdefault(name, set()).add(record_id)
 
     def retire_records(self, name: str, record_ids: list[str]) -> None:
         """Move these documents of table `name` to `history/<name>.jsonl` at the next commit (a
@@ -582,6 +602,12 @@ class Transaction(View):
                     by_state[str(d.get("state", ""))] = by_state.get(str(d.get("state", "")), 0) + 1
         if counts:
             self._meta["retired"] = counts
+        for name, ids in self._deleting.items():
+            table = db.table(name)
+            gone = [d.doc_id for d in table.all() if d.get("id") in ids]
+            if gone:
+                table.remove(doc_ids=gone)
+                self._record_ids.get(name, set()).difference_update(ids)
         if any(pending.values()):
             ensure_dir(self._dir / LOG_DIR)
             for name, lines in pending.items():
@@ -622,6 +648,7 @@ class Transaction(View):
         self._records.clear()
         self._drop_messages_table = False
         self._retiring.clear()
+        self._deleting.clear()
         self._by_id.clear()
 
     @staticmethod

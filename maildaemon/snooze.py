@@ -1,0 +1,39 @@
+"""Snooze (SPEC 10): the person on duty silences one ticket's reminders until a date.
+
+Pure: a snooze is a plain record `{"id": KEY, "until": "YYYY-MM-DD", "reason", "at"}` kept in the
+state; whether it holds is a function of the record, the ticket and `now`. It holds until the end
+of its day in the team's time zone, or until the ticket is resolved or closed (a reopened ticket
+is not silenced by an old snooze: it was closed in between, so the snooze ended).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from maildaemon import business
+from maildaemon.model import DONE_STATUSES, Team, Ticket, parse_iso
+
+TABLE = "snoozes"
+
+
+def record(key: str, until: date, reason: str, now: datetime) -> dict:
+    return {"id": key, "until": until.isoformat(), "reason": reason.strip(), "at": now.isoformat(timespec="seconds")}
+
+
+def holds(rec: dict | None, ticket: Ticket | None, team: Team, now: datetime) -> bool:
+    """Whether `rec` silences `ticket` at `now`."""
+    if not rec or ticket is None or ticket.status in DONE_STATUSES:
+        return False
+    try:
+        until = date.fromisoformat(rec["until"])
+        since = parse_iso(rec["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if business.local_date(now, team) > until:
+        return False
+    # closed and reopened after the snooze was set: the snooze ended with the closing
+    return not any("closed" in h.kinds and not h.late and parse_iso(h.at) >= since for h in ticket.history)
+
+
+def active(records: dict[str, dict], tickets: dict[str, Ticket], team: Team, now: datetime) -> dict[str, dict]:
+    """The snoozes that hold at `now`, by ticket key."""
+    return {k: r for k, r in records.items() if holds(r, tickets.get(k), team, now)}
