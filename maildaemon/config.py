@@ -42,6 +42,18 @@ class ConfigError(Exception):
         super().__init__(f"{setting}: {problem}; {fix}")
 
 
+class _Problems(list):
+    """Every problem found in the configuration, in order: validation goes on after one, so `check`
+    can name them all in one run."""
+
+    def run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as e:
+            self.append(e)
+            return None
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """An IMAP or SMTP endpoint. The password never appears in repr() or str()."""
@@ -114,22 +126,44 @@ def _env_file_values(path: Path, setting: str) -> dict[str, str]:
 
 
 def load_settings(env: dict[str, str]) -> Settings:
+    """The deployment settings; the first problem is raised (`validate_settings` lists them all)."""
+    settings, problems = validate_settings(env)
+    if problems:
+        raise problems[0]
+    return settings
+
+
+def validate_settings(env: dict[str, str]) -> tuple[Settings | None, list[ConfigError]]:
+    """The settings and [], or None and every problem of the environment's MAILDAEMON_* values."""
     def get(name: str, default: str | None = None) -> str | None:
         v = env.get(name)
         return v.strip() if v is not None and v.strip() != "" else default
 
+    problems = _Problems()
     templates = get("MAILDAEMON_TEMPLATES_DIR")
     if templates and not Path(templates).is_dir():
-        raise ConfigError("MAILDAEMON_TEMPLATES_DIR", f"{templates} is not a directory",
-                          "point it at a folder of template overrides or unset it")
+        problems.append(ConfigError("MAILDAEMON_TEMPLATES_DIR", f"{templates} is not a directory",
+                                    "point it at a folder of template overrides or unset it"))
     maildir = get("MAILDAEMON_MAILDIR")
-    imap = _server(env, "IMAP", default_port=993, default_security="ssl") if get("MAILDAEMON_IMAP_HOST") else None
-    smtp = _server(env, "SMTP", default_port=587, default_security="starttls") if get("MAILDAEMON_SMTP_HOST") else None
-    _login_pair(env, "SMTP")
+    imap = problems.run(_server, env, "IMAP", default_port=993, default_security="ssl") \
+        if get("MAILDAEMON_IMAP_HOST") else None
+    smtp = problems.run(_server, env, "SMTP", default_port=587, default_security="starttls") \
+        if get("MAILDAEMON_SMTP_HOST") else None
+    problems.run(_login_pair, env, "SMTP")
     level = (get("MAILDAEMON_LOG_LEVEL", "INFO") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ConfigError("MAILDAEMON_LOG_LEVEL", f"unknown level {level!r}",
-                          "use DEBUG, INFO, WARNING or ERROR")
+        problems.append(ConfigError("MAILDAEMON_LOG_LEVEL", f"unknown level {level!r}",
+                                    "use DEBUG, INFO, WARNING or ERROR"))
+    numbers = dict(
+        poll_seconds=problems.run(_int, get("MAILDAEMON_POLL_SECONDS", "60"), "MAILDAEMON_POLL_SECONDS", 1),
+        max_mail_bytes=problems.run(_int, get("MAILDAEMON_MAX_MAIL_BYTES", str(DEFAULT_MAX_MAIL_BYTES)),
+                                    "MAILDAEMON_MAX_MAIL_BYTES", 4096),
+        quarantine_max_mb=problems.run(_int, get("MAILDAEMON_QUARANTINE_MAX_MB", "500"),
+                                       "MAILDAEMON_QUARANTINE_MAX_MB", 1),
+        quarantine_days=problems.run(_int, get("MAILDAEMON_QUARANTINE_DAYS", "90"), "MAILDAEMON_QUARANTINE_DAYS", 1),
+    )
+    if problems:
+        return None, list(problems)
     return Settings(
         state_dir=Path(get("MAILDAEMON_STATE_DIR", "./state")),
         team_file=Path(get("MAILDAEMON_TEAM_FILE", "./team.toml")),
@@ -137,14 +171,31 @@ def load_settings(env: dict[str, str]) -> Settings:
         imap=imap,
         maildir=Path(maildir) if maildir else None,
         smtp=smtp,
-        poll_seconds=_int(get("MAILDAEMON_POLL_SECONDS", "60"), "MAILDAEMON_POLL_SECONDS", 1),
         log_level=level,
         now=get("MAILDAEMON_NOW"),
-        max_mail_bytes=_int(get("MAILDAEMON_MAX_MAIL_BYTES", str(DEFAULT_MAX_MAIL_BYTES)),
-                            "MAILDAEMON_MAX_MAIL_BYTES", 4096),
-        quarantine_max_mb=_int(get("MAILDAEMON_QUARANTINE_MAX_MB", "500"), "MAILDAEMON_QUARANTINE_MAX_MB", 1),
-        quarantine_days=_int(get("MAILDAEMON_QUARANTINE_DAYS", "90"), "MAILDAEMON_QUARANTINE_DAYS", 1),
-    )
+        **numbers,
+    ), []
+
+
+def check_configuration(env_file: str | None, environ: dict[str, str]) -> list[str]:
+    """Every configuration problem in one run, one line each (`setting: problem; fix`): the env
+    file, the MAILDAEMON_* settings, `MAILDAEMON_NOW`, then the team file. Empty when all is well.
+    For `maildaemon check`, which prints them all (SPEC 3) where other commands stop at the first."""
+    try:
+        env = read_environment(env_file, environ)
+    except ConfigError as e:
+        return [str(e)]
+    settings, problems = validate_settings(env)
+    now = (env.get("MAILDAEMON_NOW") or "").strip()
+    if now:
+        from maildaemon.context import parse_now    # the one reader of MAILDAEMON_NOW
+        try:
+            parse_now(now, ZoneInfo("UTC"), "MAILDAEMON_NOW")
+        except ConfigError as e:
+            problems.append(e)
+    team_file = settings.team_file if settings else Path((env.get("MAILDAEMON_TEAM_FILE") or "").strip()
+                                                         or "./team.toml")
+    return [str(p) for p in problems] + check_team_file(team_file)
 
 
 def require_source(settings: Settings) -> None:
@@ -228,18 +279,6 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
 }
 SINGLE_TABLES = ("team", "policy")          # [team], [policy]; the others are arrays: [[members]] ...
 DUTY_WEEKDAYS = DAYS[:5]                    # duty days are business days: Monday to Friday (business.py)
-
-
-class _Problems(list):
-    """Every problem found in a team file, in order: validation goes on after one, so `check` can
-    name them all in one run."""
-
-    def run(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as e:
-            self.append(e)
-            return None
 
 
 def load_team(path: Path) -> Team:

@@ -360,3 +360,23 @@ def _team(**team_keys) -> dict:
 def _problems(data: dict) -> list[str]:
     from maildaemon.config import validate_team
     return [str(e) for e in validate_team(data)[1]]
+
+
+def test_check_configuration_lists_the_environment_and_team_file_problems_in_one_run(tmp_path, monkeypatch):
+    from maildaemon.config import check_configuration
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "team.toml").write_text(SEVERAL)
+    env = {"MAILDAEMON_TEAM_FILE": str(tmp_path / "team.toml"), "MAILDAEMON_SMTP_USER": "triage",
+           "MAILDAEMON_LOG_LEVEL": "loud", "MAILDAEMON_POLL_SECONDS": "often", "MAILDAEMON_NOW": "tomorrow"}
+    problems = check_configuration(None, env)
+    assert [p.split(":")[0] for p in problems] == [
+        "MAILDAEMON_SMTP_PASSWORD", "MAILDAEMON_LOG_LEVEL", "MAILDAEMON_POLL_SECONDS", "MAILDAEMON_NOW",
+        "team.timezon", "policy.stale_days", "extra", "members[0].emial", "meetings[0].room", "team.holidays",
+        "policy.user_close_days", "policy.handoff_time"]
+    (tmp_path / ".env").write_text("not a line\n")
+    assert check_configuration(None, env) == [
+        ".env line 1: not a KEY=value line; write KEY=value (double quotes around a value with spaces, # or "
+        "quotes), or begin a comment with #"]
+    (tmp_path / ".env").unlink()
+    (tmp_path / "team.toml").write_text((ROOT / "maildaemon" / "demo" / "team.toml").read_text())
+    assert check_configuration(None, {"MAILDAEMON_TEAM_FILE": str(tmp_path / "team.toml")}) == []
