@@ -576,6 +576,12 @@ def _not_a_list(addr: str) -> bool:
     return domain == "github.com" or domain.endswith(".github.com") or local.startswith(("reply+", "unsub+"))
 
 
+def _base_domain(addr: str) -> str:
+    """The last two labels of an address's domain (`rt.example.org` -> `example.org`): crude, and
+    enough to tell a system's own senders from a stranger's."""
+    return ".".join(addr.rpartition("@")[2].split(".")[-2:])
+
+
 def _sender_ok(addr: str) -> bool:
     """An address config.py accepts in trusted_senders."""
     return valid_address(addr) and bool(re.fullmatch(r"[^@\s*]+@[^@\s*]+", addr))
@@ -676,12 +682,15 @@ def _render(survey: Survey, source, list_address, list_why, accepted, others, zo
     listed: set[str] = set()
     for name in sorted(good_by, key=lambda n: (-sum(good_by[n].values()), n)):
         w(f"    # {name}: {_n(sum(good_by[name].values()), 'notification')}")
+        top, top_n = good_by[name].most_common(1)[0]
         for addr, n in good_by[name].most_common(MAX_SENDERS):
             if addr in listed:
                 w(f"    # {comment(addr)} (above): {n}")
-            else:
+            elif _base_domain(addr) == _base_domain(top) or n >= max(2, top_n / 5):
                 listed.add(addr)
                 w(f"    {toml_string(addr)},  # {n}")
+            else:       # a rare sender of another domain: the operator decides (a forgery?)
+                w(f"    # {toml_string(addr)},  # {n}; CONFIRM: rare, and not the domain of {comment(top)}")
     w("]")
     left = Counter()
     for s, who in others:
@@ -730,8 +739,8 @@ def _render(survey: Survey, source, list_address, list_why, accepted, others, zo
 
 
 def _render_members(w, people: list[Person]) -> None:
-    def strength(p: Person):
-        return (p.acted + len(p.assigned), p.acted, p.name.casefold())
+    def strength(p: Person):        # the likely members first, then those to fill in or decide
+        return (bool(p.email and p.acted), p.acted + len(p.assigned), p.acted, p.name.casefold())
 
     team = sorted((p for p in people if p.acted or p.assigned), key=strength, reverse=True)[:MAX_MEMBERS]
     chosen = {id(p) for p in team}

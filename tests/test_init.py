@@ -26,8 +26,7 @@ from maildaemon.propose import Seen, Survey, _Headers, toml_string
 FIXTURES = Path(__file__).parent / "parse" / "fixtures"
 LIST = "software-support-stream@example.org"
 TRUSTED = {"ticket@example.org", "software@rt.example.org", "software-comment@rt.example.org",
-           "notifications@github.com", "jira@example.org", "support@example.atlassian.net",
-           "helpdesk@ggus.eu", "noreply@helpdesk.example.org"}
+           "notifications@github.com", "jira@example.org", "helpdesk@ggus.eu", "noreply@helpdesk.example.org"}
 TEAM_TABLES = {"team", "policy", "members"}
 NO_TEAM = {"MAILDAEMON_TEAM_FILE": "/nonexistent/team.toml"}
 
@@ -115,6 +114,8 @@ def test_init_proposes_the_team_from_a_mixed_stream(cli, stream, kind):
     # counts as its X-Original-From), and never the list itself
     assert set(team["trusted_senders"]) == TRUSTED
     assert len(team["trusted_senders"]) == len(TRUSTED)
+    # a rare sender of another domain than the system's usual one is left for the operator to decide
+    assert '    # "support@example.atlassian.net",  # 1; CONFIRM: rare, and not the domain of jira@example.org' in out
     rt = stream["counts"]["rt"]
     assert f'    # rt: {rt} notifications\n    "software@rt.example.org",  # {rt - 1}\n' in out
     assert "# not proposed: jane@example.edu (goc, 1 mails): not machine-made" in out
