@@ -107,7 +107,8 @@ def ticket(ctx) -> int:
     else:
         from maildaemon.render import environment
         ctx.stdout.write(safe(environment(ctx.settings.templates_dir).get_template("ticket.txt.j2")
-                              .render(t=data, history=history), multiline=True))
+                              .render(t=data, history=history, next_action=views.next_action(t.next_action)),
+                              multiline=True))
     return 0
 
 
@@ -266,13 +267,13 @@ def _local(iso: str | None, tz: ZoneInfo | None) -> str | None:
 
 def quarantine_list(ctx) -> int:
     entries = ctx.store.quarantine().list()
+    tz = _team_zone(ctx)
     if getattr(ctx.args, "json", False):
-        ctx.out(dumps([e.to_json() for e in entries], indent=2))
+        ctx.out(dumps([dict(e.to_json(), quarantined_at=_local(e.quarantined_at, tz)) for e in entries], indent=2))
         return 0
     if not entries:
         ctx.out("quarantine is empty")
         return 0
-    tz = _team_zone(ctx)
     for e in entries:
         subject = safe(e.subject)
         subject = subject if len(subject) <= 60 else subject[:59] + "…"

@@ -35,6 +35,7 @@ from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
 from maildaemon.model import parse_iso as _dt
 from maildaemon.rotation import Assignment, announcement, on_duty
+from maildaemon.views import next_action
 
 REPEATING = ("owner", "owner-away", "user", "close")
 KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
@@ -265,14 +266,6 @@ def _away(team: Team, email: str, day: date):
 def _person(team: Team, email: str | None) -> dict | None:
     m = team.member(email)
     return {"name": m.name if m else (email or ""), "email": email}
-
-
-NO_ACTION = frozenset({"", "none", "-", "n/a", "na"})
-
-
-def next_action(value: str | None) -> str | None:
-    """A next action worth showing, or None: GOC writes `Next Action: None` for none at all."""
-    return None if value is None or value.strip().lower() in NO_ACTION else value
 
 
 def _ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:

@@ -7,7 +7,7 @@ a terminal goes through `terminal.safe` (a title may carry escape sequences); JS
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from maildaemon.model import DONE_STATUSES, Team, Ticket
@@ -62,26 +62,55 @@ def ticket_json(ticket: Ticket, team: Team, now: datetime) -> dict:
     return doc
 
 
+NO_ACTION = frozenset({"", "none", "-", "n/a", "na"})
+
+
+def next_action(value: str | None) -> str | None:
+    """A next action worth showing, or None: GOC writes `Next Action: None` for none at all."""
+    return None if value is None or value.strip().lower() in NO_ACTION else value
+
+
 def select(tickets: list[Ticket], include_done: bool, owner: str | None) -> list[Ticket]:
+    """The tickets `tickets` lists, in the order a person on duty works through them: unowned
+    first, then the oldest first (by opening time; the key breaks ties, so the order is stable)."""
     out = [t for t in tickets if include_done or t.status not in DONE_STATUSES]
     if owner:
         out = [t for t in out if (t.owner or "").lower() == owner.lower()]
-    return out
+    return sorted(out, key=_order)
+
+
+def _order(t: Ticket) -> tuple:
+    return (t.owner is not None, _opened(t), t.key)
+
+
+def _opened(t: Ticket) -> datetime:
+    """When a ticket was opened, as an instant (stored UTC strings may differ in form); unknown last."""
+    try:
+        return datetime.fromisoformat(t.opened_at).astimezone(timezone.utc) if t.opened_at else _NEVER
+    except ValueError:
+        return _NEVER
+
+
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def tickets_table(tickets: list[Ticket], team: Team) -> str:
-    """The human table of `tickets` and `demo`."""
+    """The human table of `tickets` and `demo`: unowned first, then the oldest first."""
     if not tickets:
         return "no tickets\n"
     tz = ZoneInfo(team.timezone)
-    rows = [("KEY", "STATUS", "OWNER", "UPDATED", "TITLE")]
-    for t in tickets:
-        updated = local(t.updated_at, tz)
-        rows.append((safe(t.key), safe(t.status), safe(t.owner or "-"), (updated or "-")[:16].replace("T", " "),
-                     _clip(t.title, 60)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    rows = [("KEY", "STATUS", "OWNER", "OPENED", "UPDATED", "TITLE")]
+    for t in sorted(tickets, key=_order):
+        rows.append((safe(t.key), safe(t.status), safe(t.owner or "-"), _minute(t.opened_at, tz),
+                     _minute(t.updated_at, tz), _clip(t.title, 60)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _minute(iso: str | None, tz: ZoneInfo) -> str:
+    shown = local(iso, tz)
+    return shown[:16].replace("T", " ") if shown else "-"
 
 
 def _clip(s: str, n: int) -> str:

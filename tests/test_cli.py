@@ -214,3 +214,92 @@ def test_control_characters_in_a_ticket_title_never_reach_the_terminal(cli):
     assert "would send owner" in out and "Pilot ^[[2J" in out and not any(c in out for c in RAW_CONTROLS)
     code, _, err = cli("ticket", "goc:\x1b]52;c;eA==\x07")         # a log line with text in it
     assert code == 1 and "\x1b" not in err and "goc:^[]52;c;eA==^G" in err and err.count("\n") == 1
+
+
+# --- no mail signed by nobody (SPEC 9) --------------------------------------------------------------
+
+def test_with_no_one_on_duty_check_fails_and_remind_and_handoff_send_nothing(cli):
+    maildir = cli.root / "stream"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    env = {"MAILDAEMON_MAILDIR": str(maildir)}
+    cli("import", week(cli.root))
+    code, out, err = cli("check", "--now", "2026-11-25T14:00", **env)
+    assert code == 1, err
+    assert out.splitlines()[2:4] == ["FAIL rotation: no one on duty in the week of 2026-11-23",
+                                     "FAIL rotation: no one on duty in the week of 2026-11-30"]
+    _, out, _ = cli("status", "--now", "2026-11-25T14:00")
+    assert ("on duty:         no one on duty in the week of 2026-11-23; no mail is sent until a rotation is "
+            "stored") in out.splitlines()
+    assert json.loads(cli("status", "--json", "--now", "2026-11-25T14:00")[1])["on_duty"] == {
+        "week": "2026-11-23", "email": None, "name": None, "problem": "no one on duty in the week of 2026-11-23"}
+    for command in (("remind",), ("remind", "--dry-run"), ("handoff",)):
+        code, out, err = cli(*command, "--now", "2026-11-27T15:00")
+        assert code == 1 and out == "", command
+        assert err == ("maildaemon: ERROR no one on duty in the week of 2026-11-23: no mail is sent (store a "
+                       "rotation: `maildaemon rotation load FILE`)\n"), command
+    assert not (cli.root / "state" / "outbox").exists() or not list((cli.root / "state" / "outbox").iterdir())
+    # once the week has someone, the same moment sends the mails, signed by them
+    on_duty(cli, "2026-11-23  grace@example.org  Grace Hopper", "2026-11-30  alan@example.org  Alan Turing")
+    code, out, _ = cli("check", "--now", "2026-11-25T14:00", **env)
+    assert code == 0 and ("ok    rotation: Grace Hopper on duty in the week of 2026-11-23, Alan Turing in the "
+                          "week of 2026-11-30") in out.splitlines()
+    _, out, _ = cli("status", "--now", "2026-11-25T14:00")
+    assert "on duty:         Grace Hopper <grace@example.org>, week of 2026-11-23" in out.splitlines()
+    code, out, _ = cli("handoff", "--now", "2026-11-27T15:00")
+    assert code == 0 and out.startswith("handoff     to alan@example.org")
+
+
+def test_next_week_without_anyone_is_a_check_failure_too(cli):
+    maildir = cli.root / "stream"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    on_duty(cli)
+    code, out, _ = cli("check", "--now", "2026-11-25T14:00", MAILDAEMON_MAILDIR=str(maildir))
+    assert code == 1 and "FAIL rotation: no one on duty in the week of 2026-11-30" in out.splitlines()
+    assert "2026-11-23" not in out
+
+
+# --- reading: ticket, tickets, times in the team's zone ------------------------------------------------
+
+def test_ticket_shows_no_next_action_when_goc_says_none(cli):
+    t = lambda d, h: datetime(2026, 11, d, h, 0, tzinfo=CST)
+    path = write_mbox(cli.root / "n.mbox", [
+        goc_mail(7, "Resolved one", t(23, 9), next_action="None", deadline=t(25, 17), n=1),
+        goc_mail(8, "Plain one", t(23, 10), next_action="None", n=2)])
+    assert cli("import", path)[0] == 0
+    _, out, _ = cli("ticket", "goc:7")
+    assert "  next action:  none (deadline 2026-11-25T17:00:00-06:00)\n" in out and "None" not in out
+    _, out, _ = cli("ticket", "goc:8")
+    assert "next action" not in out and "None" not in out
+
+
+def test_tickets_lists_unowned_first_then_the_oldest_first(cli):
+    t = lambda d, h: datetime(2026, 11, d, h, 0, tzinfo=CST)
+    ada = ("Software Support (Triage)", "Ada Lovelace")
+    path = write_mbox(cli.root / "o.mbox", [
+        goc_mail(1, "Owned, newest", t(24, 9), assignees=ada, n=1),
+        goc_mail(2, "Unowned, newer", t(23, 12), n=2),
+        goc_mail(3, "Owned, oldest", t(20, 9), assignees=ada, n=3),
+        goc_mail(4, "Unowned, older", t(21, 9), n=4)])
+    assert cli("import", path)[0] == 0
+    _, out, _ = cli("tickets")
+    lines = out.splitlines()
+    assert lines[0].split() == ["KEY", "STATUS", "OWNER", "OPENED", "UPDATED", "TITLE"]
+    assert [line.split()[0] for line in lines[1:]] == ["goc:4", "goc:2", "goc:3", "goc:1"]
+    assert lines[1] == "goc:4  open    -                2026-11-21 09:00  2026-11-21 09:00  Unowned, older"
+    _, out, _ = cli("tickets", "--json")
+    assert [x["key"] for x in json.loads(out)] == ["goc:4", "goc:2", "goc:3", "goc:1"]
+
+
+def test_quarantine_times_are_in_the_team_zone(cli):
+    mail = goc_mail(5, "From elsewhere", datetime(2026, 11, 23, 9, tzinfo=CST), n=9).replace(
+        b"ticket@example.org", b"helpdesk@other.example.org")
+    cli("import", write_mbox(cli.root / "q.mbox", [mail]), "--now", "2026-11-23T15:30")
+    _, out, _ = cli("quarantine", "list", "--json")
+    [entry] = json.loads(out)
+    assert entry["quarantined_at"] == "2026-11-23T15:30:00-06:00"
+    _, out, _ = cli("quarantine", "list")
+    assert out.startswith(f"{entry['id']}  2026-11-23T15:30:00-06:00  helpdesk@other.example.org")
+    _, out, _ = cli("quarantine", "show", entry["id"])
+    assert "quarantined: 2026-11-23T15:30:00-06:00\n" in out

@@ -142,3 +142,22 @@ def test_run_with_a_wrong_team_file_exits_2_with_one_line(cli):
     cli.team_file.write_text("[team]\nname = 'x'\n")
     code, out, err = cli("run", MAILDAEMON_MAILDIR=str(cli.root))
     assert code == 2 and err.count("\n") == 1 and "team.timezone" in err
+
+
+def test_run_with_no_one_on_duty_sends_nothing_and_says_so_once_a_day(daemon, cli, dovecot, smtp_server):
+    start, notify = daemon
+    gap = cli.root / "gap.txt"
+    gap.write_text("2026-11-23  UNASSIGNED\n")                 # the week of --now has no one
+    assert cli("rotation", "load", str(gap))[0] == 0
+    dovecot.append(goc_mail(41240, "HTCondor-CE upgrade question", datetime(2026, 11, 20, 9, 0, tzinfo=CST), n=1))
+    p = start("2026-11-24T09:31")
+    assert notify.wait_for("READY=1"), p.stdout.read() if p.poll() is not None else "no READY=1"
+    time.sleep(2)                                             # a first tick and a retry pass have run
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=15) == 0
+    log = p.stdout.read()
+    said = [line for line in log.splitlines() if "no one on duty" in line]
+    assert len(said) == 1, log
+    assert said[0].endswith("no one on duty in the week of 2026-11-23: no mail is sent until a rotation is stored "
+                            "(maildaemon rotation load FILE)")
+    assert smtp_server.messages == []                        # no announcement, digest or reminder
