@@ -108,11 +108,12 @@ def test_the_user_is_reminded_after_five_business_days_and_the_owner_told_to_clo
 
 def test_a_reminder_is_repeated_after_repeat_after_days_counted_from_the_slot_it_went_out_in():
     t = owned(team_update=liso(2026, 11, 9, 10))
-    # the daemon's tick queued it 40 seconds into Wednesday's 09:30 slot
-    log = [sent("owner", ["goc:2"], datetime(2026, 11, 18, 9, 30, 40, tzinfo=local(2026, 11, 18).tzinfo))]
-    assert mails([t], local(2026, 11, 20, 9, 29), "owner", sent_log=log) == []     # before Friday's slot
-    assert mails([t], local(2026, 11, 19, 14, 0), "owner", sent_log=log) == []     # 12.5 h: 1 business day
-    assert len(mails([t], local(2026, 11, 20, 9, 30), "owner", sent_log=log)) == 1  # 16 h from the slot
+    # the daemon's tick queued it 40 seconds into Wednesday's 14:00 slot
+    log = [sent("owner", ["goc:2"], datetime(2026, 11, 18, 14, 0, 40, tzinfo=local(2026, 11, 18).tzinfo))]
+    assert mails([t], local(2026, 11, 19, 14, 0), "owner", sent_log=log) == []     # 8 h: 1 business day
+    assert mails([t], local(2026, 11, 20, 9, 30), "owner", sent_log=log) == []     # 11.5 h, two dates later
+    assert mails([t], local(2026, 11, 20, 13, 30), "owner", sent_log=log) == []    # 15.5 h
+    assert len(mails([t], local(2026, 11, 20, 14, 0), "owner", sent_log=log)) == 1  # 16 h from the slot
 
 
 # --- units, in words, agreeing in number ----------------------------------------------------------
