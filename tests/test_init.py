@@ -19,7 +19,7 @@ import pytest
 
 from bench.corpus import CST, goc_mail, rt_mail
 from builders import write_mbox
-from maildaemon.config import load_team, team_from_dict
+from maildaemon.config import check_team_file, load_team, team_from_dict
 from maildaemon.model import Change
 from maildaemon.propose import Seen, Survey, _Headers, toml_string
 
@@ -139,6 +139,7 @@ def test_init_proposes_the_team_from_a_mixed_stream(cli, stream, kind):
     path.write_text(out)
     loaded = load_team(path)
     assert loaded.list_address == LIST and len(loaded.members) == 2
+    assert check_team_file(path) == []          # strict reading: no key maildaemon does not know
 
 
 def test_init_writes_out_and_passes_check_once_a_rotation_is_stored(cli, stream):
@@ -176,6 +177,21 @@ def test_init_reads_the_configured_stream_and_only_the_last_mails(cli, stream):
     assert sum(int(x.split()[2]) for x in out.splitlines() if x.startswith("#   ") and " mails, " in x) <= 6
     code, _, err = init(cli)
     assert code == 2 and "MAILDAEMON_IMAP_HOST" in err and err.count("\n") == 1
+
+
+def test_init_is_bounded_a_big_mail_is_headers_only_and_the_run_has_a_deadline(cli, stream, monkeypatch):
+    at = datetime(2026, 11, 25, 9, tzinfo=CST)
+    big = goc_mail(41299, "Huge", at, entries=[(at, "Jane User", "log line\n" * 5000)])
+    path = write_mbox(cli.root / "big.mbox", mixed_stream()[0] + [big])
+    code, out, err = init(cli, "--from-mbox", str(path), MAILDAEMON_MAX_MAIL_BYTES="4096")
+    assert code == 0, err
+    assert "not read: too large ×1, " in out and f"#   goc: {stream['counts']['goc']} mails," in out
+    from maildaemon import propose_cli
+    monkeypatch.setattr(propose_cli, "TIME_BUDGET", 0.0)
+    code, out, err = init(cli, "--from-mbox", str(stream["mbox"]))
+    assert code == 0, err
+    assert "# Stopped reading after 0 s: the proposal rests on the first 1 of the mails asked for." in out
+    tomllib.loads(out)
 
 
 HOSTILE = 'Eve "]\\ [[members]] name = "Mallory" rotation = false \x1b[2J\x07 \u202e\u009b end'
