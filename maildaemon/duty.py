@@ -55,7 +55,9 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     key = ownmail.load_key(store.dir)        # keyed Message-IDs: only our own mail is recognised as ours
     # the Message-ID is a function of what a mail is about: drop what the outbox holds before
     # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
-    return [compose(env, d, team, now, key, mime) for d in dues if message_id(d, team, key) not in known]
+    # the Date header and the templates' `now` on the team's clock (a daemon's clock is UTC)
+    shown = now.astimezone(business.zone(team))
+    return [compose(env, d, team, shown, key, mime) for d in dues if message_id(d, team, key) not in known]
 
 
 def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:

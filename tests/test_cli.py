@@ -1,4 +1,6 @@
 """The command line as a user drives it: exit codes, one-line errors, JSON keys, no secrets."""
+import email
+import email.policy
 import json
 import mailbox
 from datetime import datetime
@@ -303,3 +305,17 @@ def test_quarantine_times_are_in_the_team_zone(cli):
     assert out.startswith(f"{entry['id']}  2026-11-23T15:30:00-06:00  helpdesk@other.example.org")
     _, out, _ = cli("quarantine", "show", entry["id"])
     assert "quarantined: 2026-11-23T15:30:00-06:00\n" in out
+
+
+def test_a_mail_is_dated_on_the_teams_clock_whatever_the_zone_of_now(cli):
+    cli("import", week(cli.root))
+    on_duty(cli)
+    code, out, err = cli("remind", "--now", "2026-11-26T20:00:00Z")          # 14:00 in Chicago
+    assert code == 0 and "owner" in out, err
+    paths = sorted((cli.root / "state" / "outbox").glob("*.eml"))
+    assert paths
+    for path in paths:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert msg["Date"] == "Thu, 26 Nov 2026 14:00:00 -0600"
+        assert msg["From"] == '"Grace Hopper (Software Team)" <software-triage@example.org>'
+        assert msg["Reply-To"] == "Grace Hopper <grace@example.org>"
