@@ -429,7 +429,10 @@ class Survey:
         return best, f"named by {n} of {len(self.seen)} mails ({posts[best]} in List-Post)"
 
     def team_name(self, list_address: str | None) -> str:
-        phrases = Counter(p for s in self.seen for p, _ in s.list_ids if p)
+        local, _, domain = (list_address or "").partition("@")
+        ours = f"{local}.{domain}"          # the list's own List-Id, not GitHub's per-repository one
+        phrases = Counter(p for s in self.seen for p, i in s.list_ids if p and i == ours) or \
+            Counter(p for s in self.seen for p, i in s.list_ids if p and not i.endswith(".github.com"))
         if phrases:
             return _cut(phrases.most_common(1)[0][0])
         return (list_address or "support stream").partition("@")[0]
