@@ -275,6 +275,7 @@ def _ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
     return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
             "owner": t.owner, "owner_name": (team.member(t.owner).name if team.member(t.owner) else t.owner),
             "submitter": t.submitter, "next_action": next_action(t.next_action),
+            "reply_to": t.reply_to, "subject_token": t.subject_token,     # where a user's answer goes
             "deadline": _dt(t.next_action_deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
             if t.next_action_deadline else None,
             "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

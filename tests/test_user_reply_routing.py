@@ -83,20 +83,8 @@ def reminder(state: Ticket, now=NOW, t=TEAM):
     """The user reminder the real policy decides for `state` at `now`, composed and read back."""
     found = [d for d in due_reminders([state], LEDGER, t, [], now) if d.kind == "user"]
     assert len(found) == 1, found
-    due = with_route(found[0], state)
-    out = compose(ENV, due, t, now)
+    out = compose(ENV, found[0], t, now)
     return out, email.message_from_bytes(out.raw, policy=email.policy.default)
-
-
-def with_route(due: Due, state: Ticket) -> Due:
-    """policy._ticket_row (owned elsewhere) is to copy the ticket's `reply_to` and `subject_token`
-    into the row the templates read; until it does, they are copied here from the very Ticket the
-    policy decided on. Once policy copies them this is a no-op."""
-    row = due.data["ticket"]
-    if "reply_to" in row and "subject_token" in row:
-        return due
-    row = dict(row, reply_to=state.reply_to, subject_token=state.subject_token)
-    return dataclasses.replace(due, data=dict(due.data, ticket=row))
 
 
 def reply_to(msg) -> list[str]:
@@ -311,8 +299,6 @@ def test_old_state_without_the_route_loads_and_keeps_the_reminder_going():
     assert "please answer on the ticket's page" in text_of(msg)
 
 
-@pytest.mark.xfail(reason="policy._ticket_row (not owned by this change) does not yet copy reply_to and "
-                          "subject_token into the templates' row; with_route() stands in for it", strict=False)
 def test_the_policy_hands_the_route_to_the_templates():
     state = ticket_from(fixture("rt/create.eml"), fixture("rt/stalled.eml"))
     [due] = [d for d in due_reminders([state], LEDGER, TEAM, [], NOW) if d.kind == "user"]
