@@ -103,6 +103,20 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     ctx = None
     root_level = logging.getLogger().level
     maildaemon_level = log.level
+    if args.command == "check":               # every problem in one run, so not through Context
+        from maildaemon import operations
+        handler = _setup_logging("WARNING", stderr)
+        try:
+            code = operations.check(args, environ, stdout, stderr)
+            stdout.flush()
+            return code
+        except BrokenPipeError:
+            _quiet_stdout(stdout)
+            return EXIT_PIPE
+        finally:
+            logging.getLogger().removeHandler(handler)
+            logging.getLogger().setLevel(root_level)
+            log.setLevel(maildaemon_level)
     try:
         ctx = Context(args, environ, stdout, stderr)
         handler = _setup_logging(ctx.settings.log_level, stderr, daemon=args.command == "run")

@@ -187,44 +187,6 @@ def status(ctx) -> int:
     return 0
 
 
-def check(ctx) -> int:
-    """One line per check; exit 1 if a connection fails (configuration errors exit 2 earlier)."""
-    s = ctx.settings
-    team = ctx.team
-    ctx.now  # validates --now
-    rotating = sum(1 for m in team.members if m.rotation)
-    ctx.out(f"ok    config: team {team.name!r}, {len(team.members)} members ({rotating} on the rotation), "
-            f"time zone {team.timezone}")
-    ctx.store.ensure()
-    ctx.out(f"ok    state: {s.state_dir} is writable")
-    failed = False
-    rota = _rotation_lines(ctx)
-    for line in rota:
-        ctx.out(line)
-    failed = any(line.startswith("FAIL") for line in rota)
-    require_source(s)
-    if s.maildir:
-        ctx.out(f"ok    maildir: {s.maildir}")
-    else:
-        from maildaemon.source import SourceError
-        from maildaemon.source.imap import probe
-        try:
-            ctx.out(f"ok    imap: {s.imap.describe()} {probe(s.imap)}")
-        except SourceError as e:
-            ctx.out(f"FAIL  imap: {str(e).removeprefix('IMAP ')}")
-            failed = True
-    if s.smtp:
-        from maildaemon.send import SendError, probe as smtp_probe
-        try:
-            ctx.out(f"ok    smtp: {s.smtp.describe()} {smtp_probe(s.smtp)}")
-        except SendError as e:
-            ctx.out(f"FAIL  smtp: {str(e).removeprefix('SMTP ')}")
-            failed = True
-    else:
-        ctx.out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {s.state_dir / 'outbox'}/")
-    return 1 if failed else 0
-
-
 def _duty_weeks(ctx):
     """The ledger, and (week start, member or None) for the week of `--now` and the next."""
     from maildaemon import business, rotation
@@ -235,7 +197,7 @@ def _duty_weeks(ctx):
                     for day in (today, today + business.WEEK)]
 
 
-def _rotation_lines(ctx) -> list[str]:
+def rotation_lines(ctx) -> list[str]:
     """`check`: someone on duty this week and the next (SPEC 3), in SPEC 9's words when not."""
     from maildaemon import rotation
     ledger, weeks = _duty_weeks(ctx)
@@ -351,4 +313,4 @@ def demo(ctx) -> int:
 
 
 COMMANDS = {"sync": sync, "import": import_, "tickets": tickets, "ticket": ticket, "status": status,
-            "check": check, "demo": demo, "remind": remind, "handoff": handoff, "run": run_daemon}
+            "demo": demo, "remind": remind, "handoff": handoff, "run": run_daemon}
