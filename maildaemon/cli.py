@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         else:
             from maildaemon import commands
             code = commands.run(ctx)
+        if args.command in ("sync", "remind", "handoff") and getattr(ctx.settings, "metrics_file", None):
+            from maildaemon import operations     # after each pass (SPEC 11); the daemon after each tick
+            operations.write_metrics_file(ctx.settings, ctx.store, ctx.team, ctx.now)
         stdout.flush()            # inside the try: a reader gone away is handled here, not at exit
         return code
     except ConfigError as e:

@@ -64,3 +64,18 @@ def test_an_import_of_old_mail_does_not_make_a_silent_stream_look_alive(cli):
     assert ("maildaemon_stream_silent_seconds", ()) not in m
     assert ("maildaemon_last_sync_timestamp_seconds", ()) not in m
     assert m[("maildaemon_messages_total", (("outcome", "applied"),))] == 1
+
+
+def test_sync_replaces_the_metrics_file_atomically_and_readable_by_the_exporter(cli):
+    import os
+    import stat
+    maildir = stream(cli.root)
+    path = cli.root / "textfile" / "maildaemon.prom"
+    path.parent.mkdir()
+    path.write_text("stale\n")
+    code, _, err = cli("sync", "--now", SYNC_AT, MAILDAEMON_MAILDIR=maildir, MAILDAEMON_METRICS_FILE=str(path))
+    assert code == 0, err
+    m = samples(path.read_text())
+    assert m[("maildaemon_messages_total", (("outcome", "applied"),))] == 3
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert not [p for p in path.parent.iterdir() if p.name != "maildaemon.prom"]      # no temporary left
