@@ -132,6 +132,20 @@ MAX_TOKEN = 200        # characters: a longer "token" is someone's text, not a s
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
+def email_of(value: str | None) -> str | None:
+    """The lower-cased address in a field ("Ada <ada@x>", "ada@x"), or None when it holds none."""
+    _, addr = address(value)
+    return addr.lower() if "@" in addr else None
+
+
+SEPARATORS = " \t-\u2013\u2014:|,;"     # what joins a ticket token to the title in a subject
+
+
+def around(subject: str, start: int, end: int) -> tuple[str, str]:
+    """The subject's text before and after [start, end), without the separators that joined them."""
+    return subject[:start].rstrip(SEPARATORS), subject[end:].lstrip(SEPARATORS)
+
+
 def subject_token(text: str | None) -> str | None:
     """A system's subject token (`[rt.example.org #1234]`, `ISSUE=41234 PROJ=71`) kept exactly as
     written, for the subject of mail the user answers (SPEC 8); None when it is empty, holds a

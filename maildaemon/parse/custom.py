@@ -53,8 +53,8 @@ from __future__ import annotations
 import regex
 
 from maildaemon.model import Change, SystemSpec
-from maildaemon.parse.base import (MAX_VALUE, RegexTimeout, Unparseable, address, first_line, split_people,
-                                   subject_token, when)
+from maildaemon.parse.base import (around, email_of, first_line, split_people, subject_token, when,
+                                   MAX_VALUE, RegexTimeout, Unparseable)
 from maildaemon.parse.mail import Mail
 from maildaemon.parse.trust import matches, sender
 
@@ -62,7 +62,6 @@ MAIL_SECONDS = 0.4     # nominal: the sum of one mail's regex limits
 MIN_SECONDS = 0.04     # the least any one regex gets
 _FLAGS = regex.M | regex.I     # as config.py compiles them
 _NOBODY = {"", "-", "unassigned", "nobody", "none", "not assigned"}
-_SEPARATORS = " \t-–—:|,;"
 
 
 class CustomParser:
@@ -108,8 +107,8 @@ class CustomParser:
             next_action=f.get("next_action"),
             priority=f.get("priority") or None,
             assignees=assignees,
-            cc=tuple(_address(x) or x for x in split_people(f["cc"])) if "cc" in f else None,
-            submitter=_address(f.get("submitter")),
+            cc=tuple(email_of(x) or x for x in split_people(f["cc"])) if "cc" in f else None,
+            submitter=email_of(f.get("submitter")),
             actor=f.get("actor") or None,
             summary=first_line(f.get("summary") or mail.text),
             subject_token=subject_token(m.group()),
@@ -152,15 +151,9 @@ def _one(value: str) -> tuple[str, ...]:
     return () if value.strip().lower() in _NOBODY else (value.strip(),)
 
 
-def _address(value: str | None) -> str | None:
-    _, addr = address(value)
-    return addr.lower() if "@" in addr else None
-
-
 def _title(m) -> str:
     """The subject without the key and the separators that joined it to the title."""
     if not m:
         return ""
-    s = m.string
-    left, right = s[:m.start()].rstrip(_SEPARATORS), s[m.end():].lstrip(_SEPARATORS)
+    left, right = around(m.string, m.start(), m.end())
     return " - ".join(p.strip() for p in (left, right) if p.strip())

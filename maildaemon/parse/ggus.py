@@ -30,7 +30,7 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, subject_token, when
+from maildaemon.parse.base import email_of, first_line, scanned, subject_token, when, MAX_VALUE, Unparseable
 from maildaemon.parse.mail import Mail
 
 # Every pattern is linear in its input (SPEC 9): possessive runs, values taken whole and stripped
@@ -73,7 +73,7 @@ class GgusParser:
             status=_STATUS.get(status.lower(), "open") if status else None,
             priority=f.get("priority") or None,
             assignees=assignees if ("unit" in f or "person" in f) else None,
-            submitter=_address(f.get("submitter_email")) or _address(f.get("submitter")),
+            submitter=email_of(f.get("submitter_email")) or email_of(f.get("submitter")),
             actor=f.get("actor") or None,
             summary=first_line(section),
             subject_token=subject_token(token.group("token")),
@@ -112,11 +112,6 @@ def subject_title(subject: str) -> str:
     if " - " in rest:
         rest = rest.split(" - ", 1)[1]
     return rest.strip(" \t-:")
-
-
-def _address(value: str | None) -> str | None:
-    _, addr = address(value)
-    return addr.lower() if "@" in addr else None
 
 
 def _url(field: str | None, text: str, n: str) -> str:

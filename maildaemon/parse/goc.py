@@ -32,14 +32,13 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import (Unparseable, address, first_line, labelled_fields, scanned, split_people,
-                                   subject_token, when)
+from maildaemon.parse.base import (address, around, first_line, labelled_fields, scanned, split_people,
+                                   subject_token, when, Unparseable)
 from maildaemon.parse.mail import Mail, clean_subject
 
 # `[^\s=]` (not `\S`): each try stops at the next `=`, so `ISSUE=ISSUE=...` is one pass, not n²
 _LOOSE_TOKEN = re.compile(r"\bISSUE=[^\s=]*+\s++PROJ=\S*+", re.I)
 _TOKEN = re.compile(r"\bISSUE=(?P<id>\d++)\s++PROJ=(?P<proj>[\w.-]++)", re.I)
-_SEPARATORS = " \t-–—:|,;"
 _OTHER_SYSTEMS = ("X-RT-Ticket", "RT-Ticket", "X-JIRA-FingerPrint", "X-GitHub-Reason")
 
 # One line; blanks are [ \t] and possessive, the name ends at the last `:` (a user's long run of
@@ -115,8 +114,8 @@ def subject_title(subject: str, ticket_id: str | None = None) -> str:
              tokens[-1] if tokens else None)
     if not m:
         return clean_subject(subject)
-    left = subject[:m.start()].rstrip(_SEPARATORS)
-    right = clean_subject(subject[m.end():].lstrip(_SEPARATORS))
+    left, right = around(subject, m.start(), m.end())
+    right = clean_subject(right)
     return " - ".join(p for p in (left, right) if p)
 
 

@@ -38,7 +38,7 @@ import re
 from typing import ClassVar
 
 from maildaemon.model import COMMENTED, CREATED, Change
-from maildaemon.parse.base import MAX_VALUE, Unparseable, address, first_line, scanned, subject_token, when
+from maildaemon.parse.base import email_of, first_line, scanned, subject_token, when, MAX_VALUE, Unparseable
 from maildaemon.parse.links import NOT_PROJECTS
 from maildaemon.parse.mail import Mail, clean_subject
 
@@ -104,7 +104,7 @@ class JiraParser:
             status=_STATUS.get(status.lower(), "open") if status else None,
             priority=f.get("priority") or None,
             assignees=_assignee(f["assignee"]) if "assignee" in f else None,
-            submitter=_address(f.get("reporter")),
+            submitter=email_of(f.get("reporter")),
             actor=_actor(mail, event),
             summary=_summary(created or what.startswith("comment"), block, rest),
             subject_token=subject_token(token),
@@ -202,11 +202,6 @@ def _below(text: str, pos: int) -> str:
 def _assignee(value: str) -> tuple[str, ...]:
     v = value.strip()
     return () if not v or v.lower() in ("unassigned", "none") else (v,)
-
-
-def _address(value: str | None) -> str | None:
-    _, addr = address(value)
-    return addr.lower() if "@" in addr else None
 
 
 _JIRA_SUFFIX = re.compile(r"\((?:jira|atlassian jira)\)$", re.I)
