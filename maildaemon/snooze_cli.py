@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from maildaemon import business, snooze, views
 from maildaemon.config import ConfigError
 from maildaemon.context import UsageError
 from maildaemon.terminal import dumps, safe
@@ -26,6 +25,7 @@ def run(ctx) -> int:
 
 
 def snooze_(ctx) -> int:
+    from maildaemon import business, snooze, views     # not at import: every command builds the parser
     args, team, now = ctx.args, ctx.team, ctx.now
     ticket = ctx.store.view().find_ticket(args.key)
     if ticket is None:
@@ -57,6 +57,7 @@ def snooze_(ctx) -> int:
 
 
 def snoozes(ctx) -> int:
+    from maildaemon import snooze
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
     records = view.records(snooze.TABLE)
