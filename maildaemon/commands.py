@@ -80,9 +80,16 @@ def _progress(stream, total: int):
 
 def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
-    chosen = views.select(ctx.store.view().tickets(include_done=ctx.args.all), ctx.args.all, ctx.args.owner)
+    view = ctx.store.view()
+    chosen = views.select(view.tickets(include_done=ctx.args.all), ctx.args.all, ctx.args.owner)
     if ctx.args.json:
-        ctx.out(dumps([views.ticket_json(t, team, now) for t in chosen], indent=2))
+        from maildaemon import suggest
+        # learnt from the open and recent tickets (the last quarter of the stream): recent owners
+        # know today's problems, and the years behind stay unread (issue 14)
+        suggested = suggest.suggested_owners(view.current(), team, now)
+        ctx.out(dumps([dict(views.ticket_json(t, team, now), **({"suggested_owners": suggested.get(t.key, [])}
+                                                              if suggest.wants_suggestion(t) else {}))
+                       for t in chosen], indent=2))
     else:
         ctx.stdout.write(views.tickets_table(chosen, team))
     return 0
@@ -131,6 +138,12 @@ def status(ctx) -> int:
         last_error = dict(last_error, at=_local(last_error["at"], tz))
     outbox_dir = s.state_dir / "outbox"
     records = view.records(outbox.TABLE)
+    from maildaemon import duty, policy
+    stream = duty.stream_meta(meta)
+    silent = policy.silent_since(stream, team, ctx.now)
+    last = stream.get("last_applied") or {}
+    last_notification = dict(last, date=_local(last.get("date") or stream.get("last_applied_date"), tz),
+                             applied_at=_local(stream["last_applied_at"], tz)) if stream.get("last_applied_at") else None
     _, [(week, member), _next] = _duty_weeks(ctx)
     on_duty = {"week": week.isoformat(), "email": member.email if member else None,
                "name": member.name if member else None,
@@ -162,6 +175,9 @@ def status(ctx) -> int:
         "last_error": last_error,
         "team": team.name,
         "on_duty": on_duty,
+        # SPEC 10: the stream's silence (policy.silence_after_hours business hours without a notification)
+        "silent_since": _local(silent, tz),
+        "last_notification": last_notification,
     }
     if ctx.args.json:
         ctx.out(dumps(data, indent=2))
@@ -182,6 +198,7 @@ def status(ctx) -> int:
         + f"; queued {data['outbox']['queued']}, failed {data['outbox']['failed']}, "
         f"sent {data['outbox']['sent']}, written {data['outbox']['written']}",
         f"last error:      {err['at'] + ' ' + err['message'] if err else 'none'}",
+        f"silent since:    {_silence_line(silent, last_notification, team, ctx.now)}",
     ]
     ctx.out("\n".join(safe(line) for line in lines))
     return 0
@@ -207,6 +224,21 @@ def rotation_lines(ctx) -> list[str]:
     (this, a), (nxt, b) = weeks
     return [f"ok    rotation: {safe(a.name)} on duty in the week of {this.isoformat()}, "
             f"{safe(b.name)} in the week of {nxt.isoformat()}"]
+
+
+def _silence_line(silent: str | None, last: dict | None, team, now) -> str:
+    """`status`'s word on the stream's silence (SPEC 10): since when, for how long, the last notification."""
+    from maildaemon.policy import business_hours_since
+    if last is None:
+        return "not silent (no notification applied from the live stream yet)"
+    seen = " ".join(x for x in (last.get("key"), f'"{last["subject"]}"' if last.get("subject") else None) if x)
+    if silent:
+        hours = business_hours_since(silent, now, team)
+        return (f"{last['applied_at']}, {hours:g} business hour{'s' if hours != 1 else ''} without a trusted "
+                "notification" + (f" (last: {seen})" if seen else ""))
+    if not team.policy.silence_after_hours:
+        return f"alarm off (policy.silence_after_hours = 0); last notification applied {last['applied_at']}"
+    return f"not silent (last notification applied {last['applied_at']})"
 
 
 def _team_zone(ctx) -> ZoneInfo | None:

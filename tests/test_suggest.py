@@ -256,3 +256,25 @@ def test_the_clock_is_the_caller_s():
     model = Suggester(t, history(t))
     query = new("goc:9", "CVMFS repository stale")
     assert model.suggest(query, NOW) == model.suggest(query, NOW) == Suggester(t, history(t)).suggest(query, NOW)
+
+
+def test_tickets_json_gives_every_unowned_open_ticket_its_suggested_owners(cli):
+    """SPEC 10: `suggested_owners` on each unowned open ticket, learnt from the stream's past owners."""
+    import json
+    from datetime import datetime as dt
+
+    from bench.corpus import CST, goc_mail
+    from builders import write_mbox
+    t = lambda d, h: dt(2026, 11, d, h, 0, tzinfo=CST)  # noqa: E731
+    mails = []
+    for n, day in enumerate((2, 3, 4, 5), 1):          # Ada fixes the CVMFS tickets
+        mails.append(goc_mail(41100 + n, f"CVMFS mount fails on worker {n}", t(day, 9), n=n,
+                              assignees=("Software Support (Triage)", "Ada Lovelace"), next_action="Investigate",
+                              status="Resolved" if n < 4 else "Engineering"))
+    mails.append(goc_mail(41200, "CVMFS mount fails again", t(23, 9), n=9))
+    assert cli("import", write_mbox(cli.root / "a.mbox", mails))[0] == 0
+    _, out, _ = cli("tickets", "--json", "--now", "2026-11-23T10:00")
+    rows = {r["key"]: r for r in json.loads(out)}
+    assert [s["email"] for s in rows["goc:41200"]["suggested_owners"]][:1] == ["ada@example.org"]
+    assert "cvmfs" in rows["goc:41200"]["suggested_owners"][0]["reason"].lower()
+    assert "suggested_owners" not in rows["goc:41104"]                    # owned: nothing to suggest
