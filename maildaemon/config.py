@@ -271,10 +271,10 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "team": ("name", "timezone", "list_address", "from_address", "triage_user", "triage_next_action",
              "trusted_senders", "holidays", "duty_start", "work_hours", "require_authentication", "authserv_id"),
     "policy": ("unassigned_after_hours", "stale_after_days", "user_wait_days", "user_close_days",
-               "repeat_after_days", "reminder_times", "announce_time", "handoff_time"),
+               "repeat_after_days", "reminder_times", "announce_time", "handoff_time", "silence_after_hours"),
     "members": ("name", "email", "aliases", "rotation", "signature"),
     "outages": ("member", "start", "end", "reason"),
-    "meetings": ("day", "time", "name"),
+    "meetings": ("day", "time", "name", "brief", "brief_minutes"),
     "systems": ("name", "trusted_senders", "key", "fields", "status_map", "headers", "body_until"),
 }
 SINGLE_TABLES = ("team", "policy")          # [team], [policy]; the others are arrays: [[members]] ...
@@ -533,6 +533,7 @@ def _policy(p: dict, problems: _Problems) -> Policy | None:
         reminder_times=problems.run(reminder_times),
         announce_time=problems.run(_day_time, p.get("announce_time", "mon 09:00"), "policy.announce_time"),
         handoff_time=problems.run(_day_time, p.get("handoff_time", "fri 15:00"), "policy.handoff_time"),
+        silence_after_hours=problems.run(num, "silence_after_hours", d.silence_after_hours, integer=False),
     )
     wait, close = values["user_wait_days"], values["user_close_days"]
     if wait is not None and close is not None and close <= wait:
@@ -587,8 +588,16 @@ def _meeting(m, i: int) -> Meeting:
     where = f"meetings[{i}]"
     if not isinstance(m, dict):
         raise ConfigError(where, "must be a table", "write [[meetings]] with day, time and name")
+    brief = m.get("brief", False)
+    if not isinstance(brief, bool):
+        raise ConfigError(f"{where}.brief", f"{brief!r} is not true or false",
+                          "write brief = true to get a brief before the meeting")
+    minutes = m.get("brief_minutes", Meeting.brief_minutes)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= 24 * 60:
+        raise ConfigError(f"{where}.brief_minutes", f"{minutes!r} is not a number of minutes from 1 to 1440",
+                          f"set brief_minutes = {Meeting.brief_minutes}")
     return Meeting(day=_day(m.get("day"), f"{where}.day"), time=_time(m.get("time"), f"{where}.time"),
-                   name=_str(m, f"{where}.name", required=True))
+                   name=_str(m, f"{where}.name", required=True), brief=brief, brief_minutes=minutes)
 
 
 def _system(s, i: int, problems: _Problems) -> SystemSpec | None:

@@ -160,8 +160,10 @@ class Daemon:
         return 0
 
     def tick(self) -> None:
-        """Decide and persist what is due now (reminders, announcement, handoff); the sender thread
-        delivers it and the retries, unless a pass is still under way (then the next tick does)."""
+        """Decide and persist what is due now (reminders, announcement, handoff, and SPEC 10's
+        work-done, silence and meeting-brief mails: `duty.plan` reads the snoozes and the stream's
+        meta for the policy); the sender thread delivers it and the retries, unless a pass is still
+        under way (then the next tick does)."""
         now = self.clock()
         self._say_nobody_on_duty(now)
         mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
@@ -318,4 +320,6 @@ class Daemon:
         view = self.store.view()
         meta = view.meta()
         open_count = sum(n for status, n in view.status_counts().items() if status not in ("resolved", "closed"))
-        return f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"
+        line = f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"
+        silent = policy.silent_since(duty.stream_meta(meta), self.team, self.clock())
+        return line + (f"; stream silent since {silent}" if silent else "")

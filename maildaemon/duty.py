@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import business, outbox, ownmail, policy, rotation
+from maildaemon import business, outbox, ownmail, policy, rotation, snooze
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -48,9 +48,11 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     known = view.records(outbox.TABLE)
     if rotation.nobody_on_duty(ledger, team, business.local_date(now, team)):
         return []                    # no mail signed by nobody (SPEC 9): `nobody_on_duty` says why
-    dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now) if reminders else []
+    snoozes = view.records(snooze.TABLE)           # SPEC 10: plain data for the pure policy
+    dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now, snoozes=snoozes,
+                                stream=stream_meta(view.meta())) if reminders else []
     if handoff:
-        dues.append(handoff_policy.handoff(tickets, ledger, team, now))
+        dues.append(handoff_policy.handoff(tickets, ledger, team, now, snoozes=snoozes))
     store.ensure()
     key = ownmail.load_key(store.dir)        # keyed Message-IDs: only our own mail is recognised as ours
     # the Message-ID is a function of what a mail is about: drop what the outbox holds before
@@ -58,6 +60,15 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     # the Date header and the templates' `now` on the team's clock (a daemon's clock is UTC)
     shown = now.astimezone(business.zone(team))
     return [compose(env, d, team, shown, key, mime) for d in dues if message_id(d, team, key) not in known]
+
+
+STREAM_META = ("last_applied_at", "last_applied_date", "last_applied", "stream_resumed")
+
+
+def stream_meta(meta: dict) -> dict:
+    """What the policy reads of the state's meta about the stream (ingest.py keeps it): the
+    silence alarm and the digest's line when the stream is back."""
+    return {k: meta.get(k) for k in STREAM_META}
 
 
 def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:

@@ -24,8 +24,8 @@ from maildaemon import business
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
 from maildaemon.policy import (_away, _dt, _ticket_row, business_days_since, business_hours_between,
-                               business_hours_since, flags, team_addresses, team_clock, waiting_for_triage,
-                               waiting_since)
+                               business_hours_since, flags, snoozed, snoozed_rows, team_addresses, team_clock,
+                               waiting_for_triage, waiting_since)
 from maildaemon.rotation import Assignment, who_on
 
 WEEKS_SHOWN = 8
@@ -121,8 +121,11 @@ def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime) -> list
     return out
 
 
-def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, now: datetime) -> Due:
-    """The handoff of the duty week containing `now`, to the incoming person, Cc the team."""
+def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, now: datetime,
+            snoozes: dict[str, dict] | None = None) -> Due:
+    """The handoff of the duty week containing `now`, to the incoming person, Cc the team.
+    `snoozes`: the snooze records by ticket key (plain data); those that hold at `now` are listed
+    with their date and reason (SPEC 10)."""
     week = business.week_start(now, team)
     start, _ = business.duty_period(week, team)
     until = now + timedelta(microseconds=1)
@@ -167,6 +170,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
                                  waiting_hours=business_hours_since(waiting_since(t), now, team))
                              for t in open_tickets if t.status == "waiting-on-user"],
         "warnings": warnings,
+        "snoozed": snoozed_rows(open_tickets, snoozed(tickets, snoozes, team, now), team, now),
         "weekly": weekly,
         # both columns up to the same moment of their week; "open" is the headline's N and N - D
         "week_over_week": compared,
@@ -181,7 +185,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "meetings": _meetings(team, week + business.WEEK),
     }
     listed = [r for k in ("unassigned", "opened", "closed", "past_deadline", "over_30_days", "waiting_on_users",
-                          "warnings") for r in data[k]] + [r for rows in by_owner.values() for r in rows]
+                          "warnings", "snoozed") for r in data[k]] + [r for rows in by_owner.values() for r in rows]
     data["key_width"] = min(KEY_WIDTH_MAX, max([len(r["key"]) for r in listed] or [0]))
     to = (incoming.email,) if incoming else team_addresses(team)
     cc = tuple(a for a in team_addresses(team) if a not in to)

@@ -13,10 +13,10 @@ import logging
 import time
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
-from maildaemon import outbox, ownmail
+from maildaemon import business, outbox, ownmail
 from maildaemon.apply import LATE, apply
 from maildaemon.model import RawMail, Team
 from maildaemon.model import iso as _iso
@@ -39,13 +39,14 @@ class Counts:
     ignored: int = 0
     late: int = 0
     newest: str | None = field(default=None, compare=False)   # the newest Date applied (not a count)
+    last: dict | None = field(default=None, compare=False)    # that notification: key, title, subject, date
 
     def line(self) -> str:
         return (f"fetched={self.fetched} applied={self.applied} duplicate={self.duplicate} "
                 f"quarantined={self.quarantined} ignored={self.ignored}")
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "newest"}
+        return {k: v for k, v in asdict(self).items() if k not in ("newest", "last")}
 
 
 def ingest(source: Source, store: Store, team: Team, now: datetime,
@@ -107,13 +108,31 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                 txn.set_meta("last_source", source.id)
                 txn.set_meta("last_error", None)
                 if counts.newest:       # the stream is alive: for the metrics and the silence alarm
+                    _resumed(txn, team, stamp)
                     txn.set_meta("last_applied_at", stamp)
                     txn.set_meta("last_applied_date", counts.newest)
+                    txn.set_meta("last_applied", counts.last)
             else:
                 txn.set_meta("last_import", {"at": stamp, "source": source.id, **counts.as_dict()})
             pace.commit(txn, q)
     store.clear_error()
     return counts
+
+
+def _resumed(txn: Transaction, team: Team, stamp: str) -> None:
+    """Before a live pass records what it applied: when the previous notification was applied at
+    least `policy.silence_after_hours` business hours ago, the stream was silent and is back; keep
+    that (meta `stream_resumed`: `at`, `silent_since`, `last`) for the next digest (policy.py)."""
+    meta = txn.meta()
+    previous, threshold = meta.get("last_applied_at"), team.policy.silence_after_hours
+    if not previous or not threshold:
+        return
+    try:
+        gap = business.business_time(datetime.fromisoformat(previous), datetime.fromisoformat(stamp), team)
+    except (TypeError, ValueError):
+        return
+    if gap >= timedelta(hours=threshold):
+        txn.set_meta("stream_resumed", {"at": stamp, "silent_since": previous, "last": meta.get("last_applied")})
 
 
 class _Pace:
@@ -217,8 +236,10 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         else:
             txn.put_ticket(ticket)
             txn.record_message(mail.message_id, outcome, ticket=c.key, origin=raw.origin, at=stamp)
-            if outcome != LATE:
-                counts.newest = max(counts.newest or "", _iso(c.at))
+            if outcome != LATE and _iso(c.at) >= (counts.newest or ""):
+                counts.newest = _iso(c.at)
+                counts.last = {"key": c.key, "title": ticket.title,
+                               "subject": " ".join(str(mail.subject or "").split())[:200], "date": counts.newest}
             _tally(txn, counts, "applied")
             if outcome == LATE:
                 _tally(txn, counts, "late")

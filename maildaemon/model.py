@@ -184,6 +184,8 @@ class Meeting:
     day: str             # "mon".."sun"
     time: time
     name: str
+    brief: bool = False          # SPEC 10: a `brief` mail to the person on duty before it
+    brief_minutes: int = 30      # how long before the meeting the brief goes
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class Policy:
     reminder_times: tuple[time, ...] = (time(9, 30), time(14, 0))
     announce_time: tuple[str, time] = ("mon", time(9, 0))
     handoff_time: tuple[str, time] = ("fri", time(15, 0))
+    silence_after_hours: float = 8   # SPEC 10: business hours without a notification -> `silence` mail; 0: off
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,34 @@ and the outbox refuses the ones already sent. Rules (SPEC section 8):
   `user_close_days`, then a close suggestion to the owner.
 - No reminder for the same ticket and kind within `repeat_after_days` business days.
 - The duty announcement once a week from `announce_time`; the handoff is `handoff.py`'s.
+- SPEC 10. A snoozed ticket (snooze.py: the records are passed in as plain data) gets no owner,
+  user, close or work-done mail and is left out of the unassigned digest while its snooze holds.
+- `work-done` once per support ticket and set of work items, when every work item it links to
+  that the stream carries (a link whose key is a ticket of the state) is resolved or closed and
+  the support ticket is not: to its owner, Cc the person on duty (to the person on duty when it
+  has no owner or the owner is away), at the reminder times. Its period names the set of items,
+  so the Message-ID says "once"; only while the newest closing is under WORK_DONE_WINDOW old (a
+  state imported from an archive does not mail about work finished months ago, and the outbox
+  keeps its records longer than that, so "once" holds).
+- `silence` once per silence, at any moment: no trusted notification applied (ingest's meta
+  `last_applied_at`, passed in as `stream`) for `policy.silence_after_hours` business hours.
+  Its period is the moment of the last notification applied, so a later silence is a new mail.
+  The first digest after the stream resumed (ingest's meta `stream_resumed`) says so in one line,
+  and goes at the next reminder time even with no ticket to list.
+- `brief` (brief.py) from `brief_minutes` before a meeting marked `brief = true` until it starts.
 "N business days" is always elapsed business time (SPEC 9, "Counting, exactly"): N whole
 `work_hours` days of business time since the moment, counted in closed form by
 business.business_time, so Monday 13:30 is 1 business day ago from Tuesday 13:30, not before.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import business, snooze
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
 from maildaemon.model import parse_iso as _dt
@@ -38,6 +54,7 @@ from maildaemon.rotation import Assignment, announcement, on_duty
 from maildaemon.views import next_action
 
 REPEATING = ("owner", "owner-away", "user", "close")
+WORK_DONE_WINDOW = timedelta(weeks=8)   # work finished longer ago than this is not news (outbox.KEEP is 13)
 KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
 
 
@@ -85,8 +102,14 @@ def team_addresses(team: Team) -> tuple[str, ...]:
 
 
 def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
-                  sent: Sequence[dict], now: datetime) -> list[Due]:
-    """Every reminder due at `now` (announcement included; the handoff is separate)."""
+                  sent: Sequence[dict], now: datetime, snoozes: dict[str, dict] | None = None,
+                  stream: dict | None = None) -> list[Due]:
+    """Every mail due at `now` but the handoff: the announcement, the silence alarm, meeting
+    briefs, and at a reminder time the digest and each ticket's reminder or work-done mail.
+
+    `snoozes`: the snooze records by ticket key (`view.records(snooze.TABLE)`); `stream`: the
+    state's meta about the stream (`last_applied_at`, `last_applied`, `stream_resumed`: see
+    ingest.py). Both plain data; without them nothing is snoozed and the stream is not watched."""
     out: list[Due] = []
     duty = on_duty(ledger, team, business.local_date(now, team))
     if duty is None:
@@ -94,23 +117,167 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     announce = due_announcement(ledger, team, now)
     if announce:
         out.append(announce)
+    duty_email = duty.email
+    silence = due_silence(stream, team, now, duty_email)
+    if silence:
+        out.append(silence)
+    held = snoozed(tickets, snoozes, team, now)
+    from maildaemon import brief           # brief.py builds on handoff.py, which imports this module
+    out += brief.due_briefs(tickets, ledger, team, sent, now, duty_email, held)
     slot = current_slot(now, team)
     if slot is None:
         return out
-    duty_email = duty.email
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
+    awake = [t for t in open_tickets if t.key not in held]
     # the day's meetings go in the first digest actually sent that day, whichever slot it is
     earlier_today = any(r["kind"] == "unassigned" and r.get("period", "").startswith(slot.day.isoformat())
                         and r.get("period") != slot.period for r in sent)
-    digest = unassigned_digest(open_tickets, team, now, slot, duty_email, list_meetings=not earlier_today)
+    digest = unassigned_digest(awake, team, now, slot, duty_email, list_meetings=not earlier_today,
+                               resumed=stream_resumed(stream, sent, team))
     if digest:
         out.append(digest)
     previous = last_sent(sent)
-    for t in open_tickets:
+    by_key = tickets_by_key(tickets)
+    for t in awake:
         mail = ticket_reminder(t, team, now, slot.day, duty_email)
         if mail and not _repeated(previous.get((mail.kind, t.key)), now, team):
             out.append(mail)
+        done = work_done(t, by_key, team, now, slot.day, duty_email)
+        if done:
+            out.append(done)
     return out
+
+
+# --- snooze (SPEC 10) -------------------------------------------------------------------------
+
+def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, dict] | None, team: Team, now: datetime) -> dict[str, dict]:
+    """The snooze records that hold at `now`, by ticket key."""
+    if not snoozes:
+        return {}
+    return snooze.active(snoozes, {t.key: t for t in tickets}, team, now)
+
+
+def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, dict], team: Team, now: datetime) -> list[dict]:
+    """What the handoff and the brief show of the snoozed tickets: until when and why."""
+    return [_ticket_row(t, team, now, until=held[t.key].get("until", ""), snooze_reason=held[t.key].get("reason") or "")
+            for t in tickets if t.key in held]
+
+
+# --- work done elsewhere (SPEC 10) -----------------------------------------------------------
+
+def tickets_by_key(tickets: Sequence[Ticket]) -> dict[str, Ticket]:
+    return {t.key.lower(): t for t in tickets}
+
+
+def work_items(t: Ticket, by_key: dict[str, Ticket]) -> tuple[list[Ticket], list[dict]]:
+    """The work items `t` links to that the stream carries (their tickets), and the links it
+    does not carry (no status known: not followed)."""
+    followed, others = [], []
+    for link in t.links:
+        item = by_key.get(str(link.get("key") or "").lower())
+        if item is not None and item.key != t.key:
+            followed.append(item)
+        else:
+            others.append(link)
+    return followed, others
+
+
+def done_at(item: Ticket) -> str | None:
+    """When a resolved or closed work item took that status (UTC ISO)."""
+    return item.status_since or item.updated_at
+
+
+def work_done_rows(t: Ticket, by_key: dict[str, Ticket], team: Team) -> tuple[list[dict], list[dict]] | None:
+    """The items of a support ticket whose work is all done, each with when it was closed (local
+    time), and the links the stream does not carry; None while an item is not done (or none is known)."""
+    items, others = work_items(t, by_key)
+    if not items or any(i.status not in DONE_STATUSES for i in items):
+        return None
+    tz = business.zone(team)
+    rows = [{"key": i.key, "title": i.title, "url": i.url, "status": i.status, "status_raw": i.status_raw,
+             "closed_at": done_at(i),
+             "closed": _dt(done_at(i)).astimezone(tz).strftime("%Y-%m-%d %H:%M") if done_at(i) else "unknown"}
+            for i in sorted(items, key=lambda i: (done_at(i) or "", i.key))]
+    return rows, [{"key": x.get("key"), "url": x.get("url")} for x in others]
+
+
+def work_done(t: Ticket, by_key: dict[str, Ticket], team: Team, now: datetime, day: date,
+              duty: str | None) -> Due | None:
+    """The one `work-done` mail of a still open support ticket whose work items are all closed."""
+    if t.status in DONE_STATUSES:
+        return None
+    found = work_done_rows(t, by_key, team)
+    if found is None:
+        return None
+    items, others = found
+    newest = max((r["closed_at"] for r in items if r["closed_at"]), default=None)
+    if newest is None or now - _dt(newest) > WORK_DONE_WINDOW:
+        return None
+    away = _away(team, t.owner, day) if t.owner else None
+    to = t.owner if t.owner and not away else duty
+    if not to:
+        return None
+    keys = "\n".join(sorted(r["key"].lower() for r in items))
+    period = "items-" + hashlib.sha1(keys.encode()).hexdigest()[:12]      # once per set of closed items
+    width = min(KEY_WIDTH_MAX, max(len(r["key"]) for r in items))
+    return Due(kind="work-done", period=period, to=(to,), cc=(duty,) if duty and duty != to else (), duty=duty,
+               tickets=(t.key,), in_reply_to=t.latest_message_id,
+               data={"ticket": _ticket_row(t, team, now), "items": items, "not_followed": others,
+                     "owner": _person(team, t.owner) if t.owner else None,
+                     "away_until": away.isoformat() if away else None,
+                     "to_owner": to == t.owner, "key_width": width})
+
+
+# --- silence is an outage (SPEC 10) ----------------------------------------------------------
+
+def silent_since(stream: dict | None, team: Team, now: datetime) -> str | None:
+    """The moment (UTC ISO) the last trusted notification was applied, when that was at least
+    `policy.silence_after_hours` business hours before `now`; None while the stream is alive, the
+    alarm is off (0) or nothing was ever applied from the live stream."""
+    threshold = team.policy.silence_after_hours
+    at = (stream or {}).get("last_applied_at")
+    if not threshold or not at:
+        return None
+    return at if business_hours_between(_dt(at), now, team) >= threshold else None
+
+
+def silence_period(since: str) -> str:
+    return "since-" + since
+
+
+def due_silence(stream: dict | None, team: Team, now: datetime, duty: str | None) -> Due | None:
+    """One `silence` mail to the person on duty per silence (its period: the last notification's moment)."""
+    since = silent_since(stream, team, now)
+    if since is None or not duty:
+        return None
+    tz = business.zone(team)
+    last = dict((stream or {}).get("last_applied") or {})
+    date_ = last.get("date") or (stream or {}).get("last_applied_date")
+    return Due(kind="silence", period=silence_period(since), to=(duty,), duty=duty,
+               data={"since": _dt(since).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                     "hours": business_hours_since(since, now, team),
+                     "threshold": team.policy.silence_after_hours,
+                     "last": {"key": last.get("key"), "title": last.get("title") or "",
+                              "subject": last.get("subject") or "",
+                              "date": _dt(date_).astimezone(tz).strftime("%Y-%m-%d %H:%M") if date_ else None},
+                     "list_address": team.list_address})
+
+
+def stream_resumed(stream: dict | None, sent: Sequence[dict], team: Team) -> dict | None:
+    """What the first digest after a silence says: when the stream came back and after how long,
+    while a `silence` mail went out for that silence and no digest has been queued since."""
+    r = (stream or {}).get("stream_resumed")
+    if not isinstance(r, dict) or not r.get("at") or not r.get("silent_since"):
+        return None
+    period = silence_period(r["silent_since"])
+    if not any(x["kind"] == "silence" and x.get("period") == period for x in sent):
+        return None
+    if any(x["kind"] == "unassigned" and x.get("created_at", "") >= r["at"] for x in sent):
+        return None
+    tz = business.zone(team)
+    return {"since": _dt(r["silent_since"]).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "at": _dt(r["at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "hours": tenths(business_hours_between(_dt(r["silent_since"]), _dt(r["at"]), team))}
 
 
 def team_clock(t: Ticket) -> str | None:
@@ -160,7 +327,7 @@ def flags(t: Ticket) -> list[str]:
 
 
 def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime, slot: Slot,
-                      duty: str | None, list_meetings: bool | None = None) -> Due | None:
+                      duty: str | None, list_meetings: bool | None = None, resumed: dict | None = None) -> Due | None:
     waiting, flagged = [], []
     for t in open_tickets:
         reason = waiting_for_triage(t, team)
@@ -171,7 +338,7 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
                 waiting.append(_ticket_row(t, team, now, reason=reason, hours=tenths(hours)))
         if flags(t):
             flagged.append(_ticket_row(t, team, now, flags=flags(t)))
-    if not waiting:
+    if not waiting and not resumed:
         return None
     at = now.astimezone(business.zone(team)).time().replace(tzinfo=None, second=0, microsecond=0)
     meetings = [{"time": m.time.strftime("%H:%M"), "name": m.name} for m in sorted(team.meetings, key=lambda m: m.time)
@@ -180,8 +347,8 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
     return Due(kind="unassigned", period=slot.period, to=(duty,) if duty else team_addresses(team), duty=duty,
                tickets=tuple(r["key"] for r in waiting),
                data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
-                     "slot": slot.at.strftime("%H:%M"),
-                     "key_width": min(KEY_WIDTH_MAX, max(len(r["key"]) for r in waiting + flagged))})
+                     "slot": slot.at.strftime("%H:%M"), "resumed": resumed,
+                     "key_width": min(KEY_WIDTH_MAX, max([len(r["key"]) for r in waiting + flagged] or [0]))})
 
 
 def ticket_reminder(t: Ticket, team: Team, now: datetime, day: date, duty: str | None) -> Due | None:

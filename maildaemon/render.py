@@ -26,7 +26,8 @@ from maildaemon.model import Due, Outgoing, Team, valid_address
 # headers are generated unfolded up to RFC 5322's 998: a folded Message-ID breaks threading in some
 # readers (the parts were already encoded with 76-character lines by set_content)
 _UNFOLDED = email.policy.default.clone(max_line_length=998)
-KINDS = ("unassigned", "owner", "owner-away", "user", "close", "announcement", "handoff")
+KINDS = ("unassigned", "owner", "owner-away", "user", "close", "announcement", "handoff",
+         "work-done", "silence", "brief")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")       # printable ASCII, no < or > inside
 

@@ -58,7 +58,7 @@ def test_a_misspelt_member_key_is_one_line_not_also_a_missing_email(cli):
 def test_an_unknown_meeting_key_lists_the_keys_there_are(cli):
     append(cli, '\n[[meetings]]\nday = "wed"\ntime = "16:00"\nname = "Operations meeting"\nroom = "B12"\n')
     assert refused(cli) == ("maildaemon: meetings[0].room: unknown key in [[meetings]]; "
-                            "remove it; the keys of [[meetings]] are day, time, name\n")
+                            "remove it; the keys of [[meetings]] are day, time, name, brief, brief_minutes\n")
 
 
 def test_misspelt_members_are_refused_not_read_as_a_team_of_nobody(cli):
@@ -211,6 +211,7 @@ repeat_after_days = 2
 reminder_times = ["09:30", "14:00"]
 announce_time = "mon 09:00"
 handoff_time = "fri 15:00"
+silence_after_hours = 8
 
 [[members]]
 name = "Ada Lovelace"
@@ -229,6 +230,8 @@ reason = "holidays"
 day = "wed"
 time = "16:00"
 name = "Operations meeting"
+brief = true
+brief_minutes = 30
 
 [[systems]]
 name = "freshdesk"

@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 from lxml import html as lhtml
 
+import spec10
 from builders import ADA, ALAN, GRACE, LEDGER, TRIAGE, fold, liso, local, team, ticket
 from maildaemon.handoff import handoff
 from maildaemon.policy import due_reminders
@@ -173,7 +174,19 @@ def every_mail():
         "owner": lambda: (decide([owned("goc:1")], "owner"), WEDNESDAY),
         "owner-away": lambda: (decide([away], "owner-away", away_moment), away_moment),
         "close": lambda: (decide([waiting()], "close", close_moment), close_moment),
+        # SPEC 10
+        "work-done": lambda: (spec10.one(spec10.dues(work_items(), WEDNESDAY), "work-done"), WEDNESDAY),
+        "silence": lambda: (spec10.one(spec10.dues([], WEDNESDAY, stream_meta=spec10.stream()), "silence"),
+                            WEDNESDAY),
+        "brief": lambda: (spec10.one(spec10.dues(work_items() + [spec10.unowned(), spec10.stale(), spec10.waiting()],
+                                                 spec10.BRIEF_AT, snoozes=spec10.snoozed("rt:1234")), "brief"),
+                          spec10.BRIEF_AT),
     }
+
+
+def work_items():
+    return [spec10.support(links=(spec10.JIRA, spec10.GITHUB, spec10.UNCARRIED)), spec10.item("jira:SOFT-12"),
+            spec10.item("github:org/repo#7", status="closed", closed=liso(2026, 11, 17, 16, 40))]
 
 
 MAILS = every_mail()

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+import spec10
 from builders import (ADA, ALAN, FROM, GRACE, LEDGER, LINUS, LIST, TRIAGE, liso, local, team, ticket)
 from maildaemon.handoff import handoff
 from maildaemon.model import Due
@@ -262,6 +263,11 @@ def all_kinds():
     dues["close"] = decide([waiting("jane@example.edu")], now=local(2026, 11, 24, 14, 0), kind="close")
     dues["handoff"] = handoff([unowned, several, stale(), waiting("jane@example.edu")], LEDGER, TEAM,
                               local(2026, 11, 20, 15, 0))
+    # SPEC 10
+    work = [spec10.support(), spec10.item("jira:SOFT-12"), spec10.item("github:org/repo#7", status="closed")]
+    dues["work-done"] = spec10.one(spec10.dues(work, NOW), "work-done")
+    dues["silence"] = spec10.one(spec10.dues([], NOW, stream_meta=spec10.stream()), "silence")
+    dues["brief"] = spec10.one(spec10.dues(work + [unowned], spec10.BRIEF_AT), "brief")
     return dues
 
 
