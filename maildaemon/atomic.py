@@ -219,20 +219,31 @@ def read_range(path, start: int, end: int) -> bytes:
         os.close(fd)
 
 
+def open_own(path, flags: int, fix: str = "move it away") -> tuple[int, os.stat_result]:
+    """(fd, its stat) of a plain file of the state folder, created 0600 if missing: never through
+    a symbolic link, and neither a hard link nor anything but a regular file (another user could
+    otherwise make us write where they choose). Raises `StateIOError` ending with `fix`."""
+    path = Path(path)
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, FILE_MODE)
+    except OSError as e:
+        raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        what = "a hard link" if stat.S_ISREG(st.st_mode) else "not a regular file"
+        raise StateIOError(errno.EINVAL, "not a plain file", path,
+                           f"{path} is not a plain file of its own ({what}); {fix}")
+    return fd, st
+
+
 def append_at(path, start: int, data: bytes) -> int:
     """Write `data` at offset `start` of `path` (created 0600 if missing), cutting anything after
     `start` first (the tail of a write that was never committed), then fsync. Returns the new
     length. Never follows a symbolic link. Raises `StateIOError`."""
     path = Path(path)
+    fd, st = open_own(path, os.O_WRONLY)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, FILE_MODE)
-    except OSError as e:
-        raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-            raise StateIOError(errno.EINVAL, "not a plain file", path,
-                               f"{path} is not a plain file of its own; move it away")
         if st.st_size < start:
             raise StateIOError(errno.EIO, "shorter than recorded", path,
                                f"{path} is shorter ({st.st_size} bytes) than the state records ({start}): "

@@ -43,7 +43,7 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from maildaemon.atomic import (DIR_MODE, FILE_MODE, ensure_dir, explain, link_refused, read_bytes,
+from maildaemon.atomic import (DIR_MODE, FILE_MODE, ensure_dir, explain, link_refused, open_own, read_bytes,
                                write_atomic)
 from maildaemon.config import ConfigError
 from maildaemon.logfile import LogFile, needle
@@ -781,16 +781,8 @@ class Store:
     def lock(self, wait: float = 30.0):
         self.ensure()
         path = self.dir / "lock"
+        fd, st = open_own(path, os.O_RDWR, fix="remove it (maildaemon creates it again)")
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, FILE_MODE)
-        except OSError as e:
-            raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-                raise StoreError(f"{path} is not a plain file of its own ("
-                                 f"{'a hard link' if stat.S_ISREG(st.st_mode) else 'not a regular file'}); "
-                                 f"remove it (maildaemon creates it again)")
             if stat.S_IMODE(st.st_mode) != FILE_MODE:
                 try:
                     os.fchmod(fd, FILE_MODE)
