@@ -16,7 +16,9 @@ are cut by bytes too (`default_batch_bytes`), so memory stays a small multiple o
 """
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Iterator, Protocol
 
 from maildaemon.model import RawMail
@@ -40,6 +42,22 @@ def header_of(data: bytes, cap: int = HEADER_CAP) -> bytes:
 def default_batch_bytes(max_bytes: int) -> int:
     """Bytes per batch: two mails at the limit (20 MiB at the default), at least 1 MiB."""
     return max(2 * max_bytes, 1024 * 1024)
+
+
+class FileSource:
+    """What the two local sources (a live Maildir, an archive) share: the path, their id, and the
+    limits (mails per batch, bytes per mail, bytes per batch)."""
+
+    kind = "file"
+
+    def __init__(self, path, batch_size: int = 100, max_bytes: int | None = None,
+                 batch_bytes: int | None = None):
+        from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
+        self.path = Path(path)
+        self.batch_size = max(1, batch_size)
+        self.max_bytes = max_bytes if max_bytes is not None else DEFAULT_MAX_MAIL_BYTES
+        self.batch_bytes = batch_bytes if batch_bytes is not None else default_batch_bytes(self.max_bytes)
+        self.id = f"{self.kind}:{os.path.abspath(self.path)}"
 
 
 class Source(Protocol):

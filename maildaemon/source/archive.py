@@ -29,7 +29,7 @@ from typing import Iterator
 
 from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
-from maildaemon.source import HEADER_CAP, SourceError, default_batch_bytes, header_of
+from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of
 from maildaemon.source.maildir import is_maildir, ordered, read, scan
 
 BATCH = 200
@@ -134,17 +134,15 @@ def count(path: str | os.PathLike) -> int:
     return sum(1 for _ in messages(path, keep=False))
 
 
-class ArchiveSource:
+class ArchiveSource(FileSource):
     """Yields the archive's messages, mbox in file order, Maildir oldest first, in batches of at
     most `batch_size` messages and about `batch_bytes` bytes."""
 
+    kind = "archive"
+
     def __init__(self, path: str | os.PathLike, batch_size: int = BATCH,
                  max_bytes: int = DEFAULT_MAX_MAIL_BYTES, batch_bytes: int | None = None):
-        self.path = Path(path)
-        self.batch_size = max(1, batch_size)
-        self.max_bytes = max_bytes
-        self.batch_bytes = batch_bytes if batch_bytes is not None else default_batch_bytes(max_bytes)
-        self.id = f"archive:{os.path.abspath(self.path)}"
+        super().__init__(path, batch_size, max_bytes, batch_bytes)
 
     def batches(self, position: dict | None = None) -> Iterator[tuple[list[RawMail], None]]:
         mails = self._maildir() if kind(self.path) == "maildir" else self._mbox()

@@ -36,7 +36,7 @@ from typing import Iterator
 
 from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
-from maildaemon.source import HEADER_CAP, SourceError, default_batch_bytes, header_of
+from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of
 
 BATCH = 100
 WINDOW = 7 * 86400        # seconds behind the newest mail read that are still compared key by key
@@ -125,17 +125,15 @@ def seen_keys(position: dict | None) -> set[str]:
     return set(position.get("seen", ())) | set(position.get("more", ()))
 
 
-class MaildirSource:
+class MaildirSource(FileSource):
     """Source over a live Maildir; yields unseen messages oldest first, in batches of at most
     `batch_size` messages and about `batch_bytes` bytes."""
 
+    kind = "maildir"
+
     def __init__(self, path: str | os.PathLike, batch_size: int = BATCH,
                  max_bytes: int = DEFAULT_MAX_MAIL_BYTES, batch_bytes: int | None = None):
-        self.path = Path(path)
-        self.batch_size = max(1, batch_size)
-        self.max_bytes = max_bytes
-        self.batch_bytes = batch_bytes if batch_bytes is not None else default_batch_bytes(max_bytes)
-        self.id = f"maildir:{os.path.abspath(self.path)}"
+        super().__init__(path, batch_size, max_bytes, batch_bytes)
         self._quiet: tuple | None = None      # (folder mtimes, position) of the last pass that read all
 
     def _folders(self) -> tuple:
