@@ -211,8 +211,8 @@ def work_done(t: Ticket, by_key: dict[str, Ticket], team: Team, now: datetime, d
         return None
     items, others = found
     newest = max((r["closed_at"] for r in items if r["closed_at"]), default=None)
-    if newest is None or now - _dt(newest) > WORK_DONE_WINDOW:
-        return None
+    if newest is None or not timedelta(0) <= now - _dt(newest) <= WORK_DONE_WINDOW:
+        return None                     # not done yet at `now` (a preview of an earlier moment), or old news
     away = _away(team, t.owner, day) if t.owner else None
     to = t.owner if t.owner and not away else duty
     if not to:

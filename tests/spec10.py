@@ -42,9 +42,9 @@ def support(key="goc:41234", links=(JIRA, GITHUB), owner=ADA, **kw):
     kw.setdefault("last_team_update_at", liso(2026, 11, 17, 10))
     kw.setdefault("opened_at", liso(2026, 11, 16, 10))
     kw.setdefault("owner_changed_at", liso(2026, 11, 16, 11))
+    kw.setdefault("status_raw", "Engineering")
     return ticket(key, owner=owner, assignees=(TRIAGE, owner) if owner else (TRIAGE,),
-                  assignment_order=(owner,) if owner else (), status_raw="Engineering", next_action="Investigate",
-                  links=tuple(links), **kw)
+                  assignment_order=(owner,) if owner else (), next_action="Investigate", links=tuple(links), **kw)
 
 
 def item(key, status="resolved", closed=liso(2026, 11, 17, 15, 2), **kw):
