@@ -52,8 +52,8 @@ def item(key, status="resolved", closed=liso(2026, 11, 17, 15, 2), **kw):
     kw.setdefault("title", {"jira:SOFT-12": "Pilot proxy renewal fails after 12 hours",
                             "github:org/repo#7": "Renew the proxy before it expires"}.get(key, key))
     kw.setdefault("url", {"jira:SOFT-12": JIRA["url"], "github:org/repo#7": GITHUB["url"]}.get(key))
-    return ticket(key, status=status, status_raw=status.capitalize(), status_since=closed,
-                  opened_at=liso(2026, 11, 16, 12), **kw)
+    kw.setdefault("opened_at", liso(2026, 11, 16, 12))
+    return ticket(key, status=status, status_raw=status.capitalize(), status_since=closed, **kw)
 
 
 def stream(applied=liso(2026, 11, 17, 9, 15), dated=liso(2026, 11, 17, 9, 14), resumed=None):
