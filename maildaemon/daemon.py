@@ -322,4 +322,7 @@ class Daemon:
         open_count = sum(n for status, n in view.status_counts().items() if status not in ("resolved", "closed"))
         line = f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"
         silent = policy.silent_since(duty.stream_meta(meta), self.team, self.clock())
-        return line + (f"; stream silent since {silent}" if silent else "")
+        if not silent:
+            return line
+        since = datetime.fromisoformat(silent).astimezone(business.zone(self.team))
+        return f"{line}; stream silent since {since:%Y-%m-%d %H:%M}"
