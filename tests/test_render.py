@@ -288,6 +288,13 @@ def test_every_kind_composes_with_both_parts_and_the_common_headers():
         assert out.recipients, kind
 
 
+def test_every_kinds_text_part_stays_within_78_columns():
+    for kind, due in all_kinds().items():
+        now = local(2026, 11, 20, 15, 0) if kind == "handoff" else NOW
+        text = render(due, now=now).text
+        assert [line for line in text.splitlines() if len(line) > 78] == [], kind
+
+
 def test_digest_lists_tickets_flags_and_meetings():
     due = all_kinds()["unassigned"]
     text, html = parts(parse(render(due)))
