@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
     from maildaemon import snooze_cli
     snooze_cli.add_parsers(add)
+    from maildaemon import agenda_cli             # `agenda` (SPEC 10)
+    agenda_cli.add_parser(add)
     from maildaemon import propose_cli            # `init` (SPEC 11, "Starting a team")
     propose_cli.add_parser(sub, common)
     from maildaemon import rotation_cli
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         elif args.command in ("snooze", "snoozes"):
             from maildaemon import snooze_cli
             code = snooze_cli.run(ctx)
+        elif args.command == "agenda":
+            from maildaemon import agenda_cli
+            code = agenda_cli.run(ctx)
         elif args.command == "init":        # needs no team file: ctx.team is never read
             from maildaemon import propose_cli
             code = propose_cli.run(ctx)

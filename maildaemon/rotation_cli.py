@@ -27,7 +27,7 @@ HINT = "maildaemon rotation generate --weeks 8 | maildaemon rotation load -"
 
 def add_parser(sub, common) -> None:
     """Add `rotation` and its actions to the top-level subparsers `sub` (same parser class)."""
-    helps = "the duty rotation: generate, load, show, who, set, swap, ics, announce"
+    helps = "the duty rotation: generate, load, show, who, set, swap, check, ics, announce"
     p = sub.add_parser("rotation", parents=[common], help=helps, description=helps)
     acts = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     acts.required = True
@@ -51,6 +51,8 @@ def add_parser(sub, common) -> None:
     sw = add("swap", "exchange the owners of two stored weeks")
     sw.add_argument("first", type=_date, metavar="WEEK1")
     sw.add_argument("second", type=_date, metavar="WEEK2")
+    add("check", "stored weeks whose person is away on a duty day, each with the fairest swap "
+        "(exit 1 while there are any)")
     i = add("ics", "the stored rotation and outages as an iCalendar (RFC 5545) file")
     i.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
     a = add("announce", "preview the week's duty announcement (This week / Next week)")
@@ -230,6 +232,21 @@ def swap(ctx) -> int:
     return 0
 
 
+def check(ctx) -> int:
+    """SPEC 10: one `conflict ...` line per stored week (from the current one on) whose person is
+    away on one of its duty days, with the fairest swap; exit 1 while there are any, else one
+    `ok` line and 0."""
+    team = ctx.team
+    ledger = rotation.from_docs(ctx.store.view().table(TABLE))
+    today = business.local_date(ctx.now, team)
+    lines = rotation.conflict_lines(ledger, team, today)
+    if not lines:
+        ctx.out(f"ok: no stored week from {business.week_start(today, team).isoformat()} on has its person away")
+        return 0
+    ctx.out("\n".join(lines))
+    return 1
+
+
 def _week_arg(ctx, week: date) -> date:
     problem = rotation.week_start_problem(week, ctx.team)
     if problem:
@@ -297,4 +314,4 @@ def announce(ctx) -> int:
 
 
 ACTIONS = {"generate": generate, "load": load, "show": show, "who": who, "set": set_, "swap": swap,
-           "ics": ics, "announce": announce}
+           "check": check, "ics": ics, "announce": announce}

@@ -337,3 +337,74 @@ def test_announcement_data_this_week_and_next():
     assert data["this_week"]["holidays"] == [{"date": "2026-11-26", "day": "Thursday", "name": "Thanksgiving Day"}]
     assert data["next_week"]["away"] == [{"name": "Grace Hopper", "start": "2026-11-30", "end": "2026-12-04"}]
     assert data["date"] == "2026-11-25" and data["this_week"]["start"] == "2026-11-23"
+
+
+# --- rotation check: outages that hit a stored week (SPEC 10, issue 12) ---------------------------
+
+def four(outages=()):
+    return team(members=("Ada Lovelace", "Grace Hopper", "Alan Turing", "Linus Torvalds"), outages=outages)
+
+
+def test_a_conflict_line_names_the_week_the_outage_and_the_fairest_stored_swap():
+    t = team(outages=[("ada@example.org", MON + 3 * W, MON + 3 * W + timedelta(days=2))])
+    stored = ledger((MON, "ada"), (MON + W, "grace"), (MON + 2 * W, "alan"), (MON + 3 * W, "ada"),
+                    (MON + 4 * W, "grace"), (MON + 5 * W, "alan"))
+    # with Alan (12-28) he would serve 12-07 and 12-14 back to back; with Grace nobody does
+    assert rotation.conflict_lines(stored, t, MON) == [
+        "conflict 2026-12-14 ada@example.org away 2026-12-14..2026-12-16: swap with 2026-12-21 grace@example.org"]
+    [c] = rotation.conflicts(stored, t, MON)
+    assert (c.week, c.email, c.outage.end, c.swap) == (MON + 3 * W, "ada@example.org", MON + 3 * W + timedelta(days=2),
+                                                        rotation.Swap(MON + 4 * W, "grace@example.org", False))
+
+
+def test_the_swap_that_keeps_the_counts_most_even_wins_over_the_nearest():
+    # Grace and Alan served twice in the last weeks, Linus never: Linus takes Ada's week, though later
+    t = four(outages=[("ada@example.org", MON, MON + timedelta(days=4))])
+    stored = ledger((MON - 4 * W, "grace"), (MON - 3 * W, "alan"), (MON - 2 * W, "grace"), (MON - W, "alan"),
+                    (MON, "ada"), (MON + W, "grace"), (MON + 2 * W, "alan"), (MON + 3 * W, "linus"))
+    assert rotation.conflicts(stored, t, MON)[0].swap == rotation.Swap(MON + 3 * W, "linus@example.org")
+    # with counts equal, the nearest week
+    even = ledger((MON - 4 * W, "linus"), (MON - 3 * W, "alan"), (MON - 2 * W, "grace"), (MON - W, "alan"),
+                  (MON, "ada"), (MON + W, "grace"), (MON + 2 * W, "linus"), (MON + 3 * W, "linus"))
+    assert rotation.conflicts(even, t, MON)[0].swap.week == MON + W
+
+
+def test_no_swap_that_puts_someone_on_duty_two_weeks_running_while_another_would_do():
+    # Grace (1 week) taking Ada's week would even the counts best, but she served the week before
+    t = team(outages=[("ada@example.org", MON, MON)])
+    stored = ledger((MON - 5 * W, "alan"), (MON - 4 * W, "ada"), (MON - 3 * W, "alan"), (MON - 2 * W, "ada"),
+                    (MON - W, "grace"), (MON, "ada"), (MON + W, "alan"), (MON + 2 * W, "grace"))
+    assert rotation.conflicts(stored, t, MON)[0].swap == rotation.Swap(MON + W, "alan@example.org")
+
+
+def test_a_swap_never_breaks_an_outage():
+    # Ada is away two weeks: Grace's week (the next) would put Ada in her outage; Alan is away in Ada's week
+    t = four(outages=[("ada@example.org", MON, MON + W + timedelta(days=4)),
+                      ("alan@example.org", MON + timedelta(days=2), MON + timedelta(days=2))])
+    stored = ledger((MON, "ada"), (MON + W, "grace"), (MON + 2 * W, "alan"), (MON + 3 * W, "linus"))
+    [c] = rotation.conflicts(stored, t, MON)
+    assert c.swap == rotation.Swap(MON + 3 * W, "linus@example.org")
+
+
+def test_weeks_after_the_stored_ones_are_planned_by_generate_and_said_so():
+    t = team(outages=[("ada@example.org", MON + W, MON + W + timedelta(days=1))])
+    stored = ledger((MON, "grace"), (MON + W, "ada"))
+    # generate continues with Alan (never served) on 12-07
+    assert rotation.conflict_lines(stored, t, MON) == [
+        "conflict 2026-11-30 ada@example.org away 2026-11-30..2026-12-01: swap with 2026-12-07 alan@example.org"
+        " (generated)"]
+
+
+def test_no_swap_when_nobody_can_exchange_and_past_weeks_are_not_listed():
+    t = team(members=("Ada Lovelace", "Grace Hopper"),
+             outages=[("ada@example.org", MON + W, MON + W), ("grace@example.org", MON + W, MON + W),
+                      ("ada@example.org", MON - W, MON - W)])
+    stored = ledger((MON - W, "ada"), (MON, "grace"), (MON + W, "ada"), (MON + 2 * W, "grace"))
+    assert rotation.conflict_lines(stored, t, MON + timedelta(days=3)) == [
+        "conflict 2026-11-30 ada@example.org away 2026-11-30..2026-11-30: no swap within the next 8 weeks; "
+        "give the week to someone free by hand"]
+    # the current week is still listed; an outage on a holiday or a weekend is no conflict
+    assert [c.week for c in rotation.conflicts(stored, t, MON + W + timedelta(days=6))] == [MON + W]
+    assert rotation.conflicts(stored, t, MON + 2 * W) == []
+    weekend = team(outages=[("ada@example.org", MON + timedelta(days=5), MON + timedelta(days=6))])
+    assert rotation.conflicts(ledger((MON, "ada")), weekend, MON) == []

@@ -274,3 +274,45 @@ def test_the_announcement_template_can_be_overridden(cli, monkeypatch):
     (overrides / "announcement.txt.j2").write_text("This week: {{ this_week.name }}\nNext week: {{ next_week.name }}\n")
     code, out, _ = cli("rotation", "announce", "--now", NOV23, MAILDAEMON_TEMPLATES_DIR=str(overrides))
     assert code == 0 and out.splitlines()[2:] == ["This week: Ada Lovelace", "Next week: Alan Turing"]
+
+
+# --- rotation check (SPEC 10, issue 12): Grace is away 2026-11-30..2026-12-04 in the test team ----
+
+CONFLICTED = ("2026-11-23  ada@example.org  Ada Lovelace\n"
+              "2026-11-30  grace@example.org  Grace Hopper\n"
+              "2026-12-07  alan@example.org  Alan Turing\n"
+              "2026-12-14  ada@example.org  Ada Lovelace\n")
+
+
+def test_check_lists_a_conflict_with_its_swap_and_exits_1_until_it_is_swapped(cli, monkeypatch):
+    load_plan(cli, monkeypatch, CONFLICTED)
+    code, out, err = cli("rotation", "check", "--now", NOV23)
+    assert (code, out, err) == (1, "conflict 2026-11-30 grace@example.org away 2026-11-30..2026-12-04: "
+                                   "swap with 2026-12-07 alan@example.org\n", "")
+    before = stored(cli)
+    cli("rotation", "check", "--now", NOV23)
+    assert stored(cli) == before                                   # check stores nothing
+    assert cli("rotation", "swap", "2026-11-30", "2026-12-07", "--now", NOV23)[0] == 0
+    assert cli("rotation", "check", "--now", NOV23) == \
+        (0, "ok: no stored week from 2026-11-23 on has its person away\n", "")
+
+
+def test_check_offers_a_generated_week_or_says_there_is_no_swap(cli, monkeypatch):
+    load_plan(cli, monkeypatch, "2026-11-23  ada@example.org\n2026-11-30  grace@example.org\n")
+    code, out, _ = cli("rotation", "check", "--now", NOV23)
+    assert (code, out) == (1, "conflict 2026-11-30 grace@example.org away 2026-11-30..2026-12-04: "
+                              "swap with 2026-12-07 alan@example.org (generated)\n")
+    # a team of two, both away that week: no exchange breaks no outage
+    cli.team_file.write_text(cli.team_file.read_text().replace(
+        '[[members]]\nname = "Alan Turing"\nemail = "alan@example.org"\n', "")
+        + '\n[[outages]]\nmember = "ada@example.org"\nstart = 2026-12-01\nend = 2026-12-01\n')
+    code, out, _ = cli("rotation", "check", "--now", "2026-12-02")
+    assert (code, out) == (1, "conflict 2026-11-30 grace@example.org away 2026-11-30..2026-12-04: "
+                              "no swap within the next 8 weeks; give the week to someone free by hand\n")
+    # once the week is over it is history, not a conflict
+    assert cli("rotation", "check", "--now", "2026-12-07")[0] == 0
+
+
+def test_check_with_no_rotation_stored_is_ok(cli):
+    assert cli("rotation", "check", "--now", NOV23) == \
+        (0, "ok: no stored week from 2026-11-23 on has its person away\n", "")
