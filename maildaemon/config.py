@@ -83,6 +83,7 @@ class Settings:
     max_mail_bytes: int = DEFAULT_MAX_MAIL_BYTES      # a bigger mail is quarantined "too large" (SPEC 9)
     quarantine_max_mb: int = 500                      # the quarantine's size cap, oldest removed first
     quarantine_days: int = 90                         # entries older than this are removed
+    metrics_file: Path | None = None                  # MAILDAEMON_METRICS_FILE: Prometheus textfile (SPEC 11)
 
 
 def read_environment(env_file: str | None, environ: dict[str, str]) -> dict[str, str]:
@@ -173,6 +174,7 @@ def validate_settings(env: dict[str, str]) -> tuple[Settings | None, list[Config
         smtp=smtp,
         log_level=level,
         now=get("MAILDAEMON_NOW"),
+        metrics_file=Path(get("MAILDAEMON_METRICS_FILE")) if get("MAILDAEMON_METRICS_FILE") else None,
         **numbers,
     ), []
 

@@ -59,7 +59,26 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
     # the Date header and the templates' `now` on the team's clock (a daemon's clock is UTC)
     shown = now.astimezone(business.zone(team))
-    return [compose(env, d, team, shown, key, mime) for d in dues if message_id(d, team, key) not in known]
+    new = [d for d in dues if message_id(d, team, key) not in known]
+    suggest_owners(new, tickets, team, now)
+    return [compose(env, d, team, shown, key, mime) for d in new]
+
+
+def suggest_owners(dues: list, tickets, team: Team, now: datetime) -> None:
+    """Up to two suggested members on each unassigned ticket of the digests and handoffs about to
+    be sent (SPEC 10), learnt from the open and recent tickets. Only for mails that go out: the
+    model is built when a digest is due, not at every tick."""
+    rows = [r for d in dues for r in (d.data.get("tickets", []) if d.kind == "unassigned"
+                                      else d.data.get("unassigned", []) if d.kind == "handoff" else [])]
+    if not rows:
+        return
+    from maildaemon import suggest
+    found = suggest.suggested_owners(tickets, team, now)
+    for row in rows:
+        picks = [dict(s, name=team.member(s["email"]).name if team.member(s["email"]) else s["email"])
+                 for s in found.get(row["key"], [])]
+        row["suggested"] = picks
+        row["suggested_text"] = "; ".join(f"{s['name']} ({s['reason']})" for s in picks)
 
 
 STREAM_META = ("last_applied_at", "last_applied_date", "last_applied", "stream_resumed")

@@ -335,7 +335,8 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
         if reason and since:
             hours = business_hours_between(_dt(since), now, team)
             if hours >= team.policy.unassigned_after_hours:
-                waiting.append(_ticket_row(t, team, now, reason=reason, hours=tenths(hours)))
+                waiting.append(_ticket_row(t, team, now, reason=reason, hours=tenths(hours),
+                                           suggested=[], suggested_text=""))   # filled by duty.suggest_owners
         if flags(t):
             flagged.append(_ticket_row(t, team, now, flags=flags(t)))
     if not waiting and not resumed:
