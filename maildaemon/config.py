@@ -274,7 +274,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
              "trusted_senders", "holidays", "duty_start", "work_hours", "require_authentication", "authserv_id"),
     "policy": ("unassigned_after_hours", "stale_after_days", "user_wait_days", "user_close_days",
                "repeat_after_days", "reminder_times", "announce_time", "handoff_time", "silence_after_hours"),
-    "members": ("name", "email", "aliases", "rotation", "signature"),
+    "members": ("name", "email", "aliases", "rotation", "signature", "suggest"),
     "outages": ("member", "start", "end", "reason"),
     "meetings": ("day", "time", "name", "brief", "brief_minutes"),
     "systems": ("name", "trusted_senders", "key", "fields", "status_map", "headers", "body_until"),
@@ -567,10 +567,14 @@ def _member(m, i: int, problems: _Problems) -> Member | None:
     if not isinstance(rotation, bool):
         problems.append(ConfigError(f"{where}.rotation", "must be true or false", "write true or false"))
     signature = problems.run(_str, m, f"{where}.signature")
+    suggest = m.get("suggest", True)
+    if not isinstance(suggest, bool):
+        problems.append(ConfigError(f"{where}.suggest", "must be true or false",
+                                    "write suggest = false to never be suggested as an owner"))
     if len(problems) > before:
         return None
     return Member(name=name, email=email, aliases=tuple(a.strip() for a in aliases if a.strip()),
-                  rotation=rotation, signature=signature)
+                  rotation=rotation, signature=signature, suggest=suggest)
 
 
 def _outage(o, i: int, emails: set[str] | None) -> Outage:

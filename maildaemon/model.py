@@ -169,6 +169,7 @@ class Member:
     aliases: tuple[str, ...] = ()
     rotation: bool = True
     signature: str | None = None
+    suggest: bool = True           # false: never suggested as a ticket's owner (SPEC 10)
 
 
 @dataclass(frozen=True)

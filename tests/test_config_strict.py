@@ -219,6 +219,7 @@ email = "ada@example.org"
 aliases = ["alovelace"]
 rotation = true
 signature = "Ada"
+suggest = true
 
 [[outages]]
 member = "ada@example.org"

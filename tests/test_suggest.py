@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
-from dataclasses import dataclass
 
-from maildaemon.model import Member
 from maildaemon.suggest import Suggester, queue, suggested_owners, words
 from tests.builders import ADA, ALAN, GRACE, LINUS, NAMES, fold, local, team, ticket
 
@@ -144,15 +142,10 @@ def test_a_member_away_on_the_next_business_day_is_never_suggested():
     assert emails(model.suggest(query, local(2026, 11, 18, 9, 0)))[0] == ADA
 
 
-@dataclass(frozen=True)
-class QuietMember(Member):
-    suggest: bool = True
-
-
 def test_a_member_with_suggest_false_is_never_suggested():
     t = team()
     quiet = dataclasses.replace(t, members=tuple(
-        QuietMember(**dataclasses.asdict(m), suggest=m.email != GRACE) for m in t.members))
+        dataclasses.replace(m, suggest=m.email != GRACE) for m in t.members))
     model = Suggester(quiet, history(t))
     query = new("goc:9", "CVMFS repository stale at UNL")
     assert emails(Suggester(t, history(t)).suggest(query, NOW))[0] == GRACE
@@ -278,3 +271,25 @@ def test_tickets_json_gives_every_unowned_open_ticket_its_suggested_owners(cli):
     assert [s["email"] for s in rows["goc:41200"]["suggested_owners"]][:1] == ["ada@example.org"]
     assert "cvmfs" in rows["goc:41200"]["suggested_owners"][0]["reason"].lower()
     assert "suggested_owners" not in rows["goc:41104"]                    # owned: nothing to suggest
+
+
+def test_suggest_false_in_the_team_file_keeps_a_member_out(cli):
+    """The team file's `suggest = false` (a manager who never takes tickets) is honoured end to end."""
+    import json
+    from datetime import datetime as dt
+
+    from bench.corpus import CST, goc_mail
+    from builders import write_mbox
+    t = lambda d, h: dt(2026, 11, d, h, 0, tzinfo=CST)  # noqa: E731
+    mails = [goc_mail(41100 + n, f"CVMFS mount fails on worker {n}", t(2 + n, 9), n=n,
+                      assignees=("Software Support (Triage)", "Ada Lovelace"), next_action="Investigate",
+                      status="Resolved") for n in range(1, 4)]
+    mails.append(goc_mail(41200, "CVMFS mount fails again", t(23, 9), n=9))
+    cli("import", write_mbox(cli.root / "a.mbox", mails))
+    text = cli.team_file.read_text().replace('email = "ada@example.org"', 'email = "ada@example.org"\nsuggest = false', 1)
+    assert text != cli.team_file.read_text()
+    cli.team_file.write_text(text)
+    code, out, err = cli("tickets", "--json", "--now", "2026-11-23T10:00")
+    assert code == 0, err
+    row = {r["key"]: r for r in json.loads(out)}["goc:41200"]
+    assert "ada@example.org" not in [s["email"] for s in row["suggested_owners"]]
