@@ -172,6 +172,9 @@ class Daemon:
             log.info("queued %s", duty.describe(m))
         if self.settings.smtp is not None:
             self.sender.start(self.store, self.settings.smtp, now)
+        if self.settings.metrics_file:                  # SPEC 11: after each pass
+            from maildaemon import operations
+            operations.write_metrics_file(self.settings, self.store, self.team, now)
         self.notify.status(self._status_line())
 
     def _say_nobody_on_duty(self, now: datetime) -> None:

@@ -79,3 +79,16 @@ def test_sync_replaces_the_metrics_file_atomically_and_readable_by_the_exporter(
     assert m[("maildaemon_messages_total", (("outcome", "applied"),))] == 3
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert not [p for p in path.parent.iterdir() if p.name != "maildaemon.prom"]      # no temporary left
+
+
+def test_the_daemons_tick_writes_the_metrics_file(cli):
+    from maildaemon.daemon import Daemon
+    maildir = stream(cli.root)
+    path = cli.root / "maildaemon.prom"
+    env = dict(cli.env, MAILDAEMON_MAILDIR=maildir, MAILDAEMON_METRICS_FILE=str(path))
+    assert cli("sync", "--now", SYNC_AT, **env)[0] == 0
+    path.unlink()
+    daemon = Daemon(None, env, lambda: datetime.fromisoformat("2026-11-24T12:30:00-06:00"))
+    daemon.tick()
+    m = samples(path.read_text())
+    assert m[("maildaemon_stream_silent_seconds", ())] == 1800
