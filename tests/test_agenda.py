@@ -251,11 +251,20 @@ def walk(snap, ledger, team, start, end, step=timedelta(minutes=5)):
 
 def test_the_agenda_is_the_daemon_ticking_every_five_minutes(cli):
     setup(cli, ROTATION + "2026-12-07  alan@example.org  Alan Turing\n")
+    # a meeting brief (its window opens 09:45) and a snooze that ends with Wednesday
+    cli.team_file.write_text(cli.team_file.read_text() + '\n[[meetings]]\nday = "wed"\ntime = "10:10"\n'
+                             'name = "Ops"\nbrief = true\nbrief_minutes = 25\n')
+    assert cli("snooze", "goc:500", "--until", "2026-11-25", "--now", NOW)[0] == 0
     team = team_of(cli)
     store = Store(cli.root / "state")
     snap, ledger = agenda_cli.snapshot(store)
+    snap.stream = dict(snap.stream or {}, last_applied_at="2026-11-24T16:00:00+00:00")   # then silence
     start = datetime(2026, 11, 24, 12, 0, tzinfo=business.zone(team))
     result = agenda_mod.agenda(snap, ledger, team, start, 10, environment())
     expected = walk(snap, ledger, team, start, start + timedelta(days=10))
     assert [(e.at, e.kind, e.tickets, e.message_id) for e in result.entries] == expected
     assert len(expected) > 15
+    kinds = [e.kind for e in result.entries]
+    assert kinds.count("brief") == 2 and "unassigned" in kinds
+    assert [e.at.isoformat() for e in result.entries if e.kind == "silence"] == ["2026-11-25T10:00:00-06:00"]
+    assert not [e for e in result.entries if e.kind == "unassigned" and e.at.day in (24, 25)]   # snoozed
