@@ -57,21 +57,49 @@ def opened_between(t: Ticket, start: datetime, end: datetime) -> bool:
     return bool(t.opened_at) and start <= _dt(t.opened_at) < end
 
 
+def _steps(t: Ticket):
+    """(opened, [(at, status)] in order, [closed at], done now, last step) of a ticket, or None if
+    it has no opening time: `status_at` and `closed_between` for many moments at once."""
+    if not t.opened_at:
+        return None
+    steps = sorted((_dt(h.at), h.status) for h in t.history if not h.late and h.status)
+    closes = [_dt(h.at) for h in t.history if not h.late and "closed" in h.kinds]
+    opened = _dt(t.opened_at)
+    last = steps[-1][0] if steps else opened
+    return opened, steps, closes, (steps[-1][1] if steps else "open") in DONE_STATUSES, last
+
+
 def signed(n: int) -> str:
     return f"+{n}" if n >= 0 else str(n)
 
 
 def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[dict]:
-    """Open at the end, new and closed during each of the last eight duty weeks (the last: to now)."""
+    """Open at the end, new and closed during each of the last eight duty weeks (the last: to now).
+    Each ticket's status steps are read once, and a ticket finished before the first week counts
+    in none of them (at 50,000 messages this was 0.2 s of every handoff, issue 14)."""
     this = business.week_start(now, team)
-    rows = []
+    weeks = []
     for i in range(WEEKS_SHOWN - 1, -1, -1):
         start_day = this - timedelta(weeks=i)
         start, end = business.duty_period(start_day, team)
-        end = min(end, now + timedelta(microseconds=1))       # the current week: up to and with now
-        rows.append({"week": start_day.isoformat(), "open": open_at(tickets, end),
-                     "new": sum(opened_between(t, start, end) for t in tickets),
-                     "closed": sum(closed_between(t, start, end) for t in tickets)})
+        weeks.append((start_day, start, min(end, now + timedelta(microseconds=1))))  # this week: up to now
+    first = weeks[0][1]
+    lines = [line for t in tickets if (line := _steps(t)) is not None and not (line[3] and line[4] < first)]
+    rows = []
+    for start_day, start, end in weeks:
+        open_count = new = closed = 0
+        for opened, steps, closes, _, _ in lines:
+            if opened > end:
+                continue
+            new += start <= opened < end
+            closed += any(start <= c < end for c in closes)
+            status = "open"
+            for at, s in steps:
+                if at > end:
+                    break
+                status = s
+            open_count += status not in DONE_STATUSES
+        rows.append({"week": start_day.isoformat(), "open": open_count, "new": new, "closed": closed})
     top = max([1] + [max(r["open"], r["new"]) for r in rows])
     for r in rows:                               # bar lengths for the HTML chart, in percent
         r["open_pct"], r["new_pct"] = round(100 * r["open"] / top), round(100 * r["new"] / top)

@@ -7,6 +7,7 @@ folds changes into a `Ticket`. The team file becomes a `Team` (see config.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -22,8 +23,10 @@ def iso(d: datetime) -> str:
     return d.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_iso(value: str) -> datetime:
-    """A stored time back as an aware datetime (UTC when the string has no offset)."""
+    """A stored time back as an aware datetime (UTC when the string has no offset). Cached: the
+    handoff's eight-week counts ask for each history time a dozen times (datetimes are immutable)."""
     d = datetime.fromisoformat(value)
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
