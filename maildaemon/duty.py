@@ -61,6 +61,11 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     shown = now.astimezone(business.zone(team))
     new = [d for d in dues if message_id(d, team, key) not in known]
     suggest_owners(new, tickets, team, now)
+    digests = [d for d in new if d.kind == "unassigned"]
+    if digests:          # SPEC 10: the person on duty hears of stored weeks hit by an outage
+        lines = rotation.conflict_lines(ledger, team, business.local_date(now, team))
+        for d in digests:
+            d.data["rotation_conflicts"] = lines
     return [compose(env, d, team, shown, key, mime) for d in new]
 
 

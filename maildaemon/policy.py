@@ -349,6 +349,7 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
                tickets=tuple(r["key"] for r in waiting),
                data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
                      "slot": slot.at.strftime("%H:%M"), "resumed": resumed,
+                     "rotation_conflicts": [],                 # filled by duty.plan for a digest that goes out
                      "key_width": min(KEY_WIDTH_MAX, max([len(r["key"]) for r in waiting + flagged] or [0]))})
 
 

@@ -132,8 +132,21 @@ def _word(w: str) -> str | None:
 
 
 def surface(word: str) -> str:
-    """A word as titles write it (the first form seen of a stemmed word)."""
+    """A word as titles write it (the first form seen of a stemmed word in this process)."""
     return _SURFACE.get(word, word)
+
+
+def surfaces(title: str | None) -> dict[str, str]:
+    """stem -> the word as this title writes it (the reason quotes the new ticket's own word, so
+    it never depends on which titles the process happened to read first)."""
+    text = (title or "")[:TITLE_CHARS]
+    text = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
+    out: dict[str, str] = {}
+    for w in _WORD.findall(text):
+        v = _word(w)
+        if v is not None:
+            out.setdefault(v, w)
+    return out
 
 
 def domain(address: str | None) -> str | None:
@@ -320,16 +333,18 @@ class Suggester:
             scored.append((-round(score, 9), loads[m], rank, m, score, parts))
         scored.sort()
         out = []
+        shown = surfaces(t.title)
         for _, load, _, m, score, parts in scored[:limit]:
             member = self.team.member(m)
-            out.append({"email": member.email if member else m, "reason": _reason(parts, load),
+            out.append({"email": member.email if member else m, "reason": _reason(parts, load, shown),
                         "score": round(score, 3)})
         return out
 
     def _evidence(self, t: Ticket, cache: dict) -> dict:
         """kind -> (share per owner, ticket count per owner for the reason, confidence, label)."""
         out = {}
-        title = self._title(words(t.title), cache)
+        order = {w: -i for i, w in enumerate(surfaces(t.title))}       # earlier in the title: more telling
+        title = self._title(words(t.title), cache, order)
         if title:
             out["title"] = title
         submitter = (t.submitter or "").strip().lower()
@@ -343,7 +358,7 @@ class Suggester:
                 out[kind] = ({m: c / total for m, c in counts.items()}, counts, total / (total + 1), label)
         return out
 
-    def _title(self, q: frozenset[str], cache: dict):
+    def _title(self, q: frozenset[str], cache: dict, order: dict[str, int] | None = None):
         """Who owned the tickets whose titles have this title's words: for each word, each owner's
         share of the owned tickets with it, averaged with TF-IDF weights (binary term frequency,
         smooth idf, squared as in a cosine). The reason names the member's strongest word."""
@@ -368,7 +383,7 @@ class Suggester:
             tickets = max(tickets, total)
             for owner, c in counts.items():
                 mass[owner] += v * c / total
-                telling = (c * c / total, v, len(surface(w)))   # the reason's word: many tickets, theirs
+                telling = (c * c / total, v, (order or {}).get(w, -999), w)    # many tickets, theirs, first
                 if telling > best.get(owner, ((0.0,),))[0]:
                     best[owner] = (telling, c, w)
         if not known:
@@ -385,7 +400,7 @@ def suggested_owners(tickets: Iterable[Ticket], team: Team, now: datetime,
     return Suggester(team, tickets).suggest_all(tickets, now, limit)
 
 
-def _reason(parts: list, load: int) -> str:
+def _reason(parts: list, load: int, shown: dict[str, str] | None = None) -> str:
     """One line: the two strongest kinds of evidence, then the member's open tickets now."""
     said: list[str] = []
     kinds: set[str] = set()
@@ -395,7 +410,7 @@ def _reason(parts: list, load: int) -> str:
         kinds.add(kind)
         n = f"{count} ticket{'s' if count != 1 else ''}"
         if kind == "title":
-            said.append(f"owned {count} ticket{'s' if count != 1 else ''} with '{surface(label)}' in the title")
+            said.append(f"owned {count} ticket{'s' if count != 1 else ''} with '{(shown or {}).get(label) or surface(label)}' in the title")
         elif kind == "submitter":
             said.append(f"handled {n} from this submitter")
         elif kind == "domain":

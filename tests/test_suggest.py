@@ -117,7 +117,7 @@ def test_load_weighs_against_a_member():
     loaded = Suggester(t, similar + busy)
     got = loaded.suggest(query, NOW)
     assert emails(got) == [ALAN, GRACE]                           # five open tickets now
-    assert got[1]["reason"] == "owned 3 tickets with 'transfers' in the title, 5 open now"
+    assert got[1]["reason"] == "owned 3 tickets with 'xrootd' in the title, 5 open now"
     assert loaded.load(GRACE) == 5 and loaded.load(ALAN) == 0
 
 
