@@ -119,7 +119,43 @@ def _samples(team, mails, ledger, found: dict) -> tuple[dict, object]:
         d = policy.ticket_reminder(stale, away, end, day, _duty(ledger_now, team, day))
         if d is not None:
             found.setdefault(d.kind, (d, end))
+    _spec10_samples(found, team, tickets, ledger_now, end)
     return found, team
+
+
+def _spec10_samples(found: dict, team, tickets, ledger, end) -> None:
+    """The silence alarm, a work-done mail and a meeting brief, made by their policies from the
+    demo's tickets (the demo stream itself has none of them)."""
+    from maildaemon import brief as brief_policy
+    from maildaemon import policy
+    from maildaemon.model import HistoryEntry, Meeting, Ticket, iso
+    if not tickets:
+        return
+    day = end.date()
+    duty = _duty(ledger, team, day)
+    t = tickets[0]
+    last = end - timedelta(days=3)
+    stream = {"last_applied_at": iso(last), "last_applied_date": iso(last),
+              "last_applied": {"key": t.key, "title": t.title, "subject": t.title, "date": iso(last)}}
+    d = policy.due_silence(stream, team, end, duty)
+    if d is not None:
+        found.setdefault(d.kind, (d, end))
+    closed = iso(end - timedelta(hours=2))
+    item = Ticket(key="jira:SOFT-1", system="jira", id="SOFT-1", title="The fix", status="resolved",
+                  status_raw="Resolved", status_since=closed, opened_at=iso(end - timedelta(days=9)),
+                  updated_at=closed, url="https://jira.example.org/browse/SOFT-1",
+                  history=(HistoryEntry(message_id="<sample@jira>", at=closed, kinds=("status", "closed"),
+                                        status="resolved"),))
+    linked = dataclasses.replace(t, status="open", links=({"key": item.key, "url": item.url},))
+    d = policy.work_done(linked, policy.tickets_by_key([linked, item]), team, end, day, duty)
+    if d is not None:
+        found.setdefault(d.kind, (d, end))
+    if duty:
+        meeting = Meeting(day=("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()],
+                          time=(end + timedelta(minutes=30)).time().replace(tzinfo=None), name="Team meeting",
+                          brief=True)
+        d = brief_policy.brief(tickets, ledger, team, [], end, duty, meeting, end + timedelta(minutes=30), {})
+        found.setdefault(d.kind, (d, end))
 
 
 def _duty(ledger, team, day):

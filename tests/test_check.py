@@ -51,3 +51,19 @@ def test_broken_settings_are_listed_and_what_needs_them_is_skipped(cli):
     assert code == 2
     assert out.splitlines()[0].startswith("FAIL  config: MAILDAEMON_SMTP_PASSWORD: not set while MAILDAEMON_SMTP_USER is")
     assert out.splitlines()[-1] == "skip  state, templates, rotation, stream, smtp: fix the settings above first"
+
+
+def test_every_kind_of_mail_has_a_sample_to_render_overrides_with():
+    from maildaemon.render import KINDS
+    from maildaemon.template_check import sample_dues
+    found, _ = sample_dues()
+    assert sorted(found) == sorted(KINDS)
+
+
+def test_a_broken_override_of_a_spec10_mail_is_named(cli):
+    tdir = cli.root / "overrides"
+    tdir.mkdir()
+    (tdir / "silence.txt.j2").write_text("Silent since {{ since }}\n{{ last.nosuch.attr }}\n")
+    code, out, _ = cli("check", MAILDAEMON_MAILDIR=maildir(cli.root), MAILDAEMON_TEMPLATES_DIR=str(tdir))
+    assert code == 2
+    assert [x for x in out.splitlines() if x.startswith("FAIL  templates: silence.txt.j2 line 2: UndefinedError")]
