@@ -39,6 +39,28 @@ class StateIOError(OSError):
         return self.line
 
 
+_OWNER: tuple[str, int, int] | None = None     # (state folder, uid, gid) new files are given to
+
+
+def adopt_owner(folder, uid: int, gid: int) -> None:
+    """Root at work in the service's state folder (SPEC 11, "Ownership"): every file and folder
+    created in it from now on is given to its owner, so the service can still read and replace
+    them (a root-owned 0600 state file stops it with "Permission denied")."""
+    global _OWNER
+    _OWNER = (os.path.realpath(folder), uid, gid)
+
+
+def give(fd: int, path) -> None:
+    """Hand a file or folder just created at `path` (open as `fd`) to the state folder's owner,
+    when `adopt_owner` asked for it and `path` is inside that folder."""
+    if _OWNER is None:
+        return
+    folder, uid, gid = _OWNER
+    where = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if where == folder or where.startswith(folder + os.sep):
+        os.fchown(fd, uid, gid)
+
+
 def explain(e: OSError, path, doing: str = "write") -> StateIOError:
     """`e` (raised while `doing` something to `path`) as the one line a user can act on."""
     if isinstance(e, StateIOError):
@@ -104,6 +126,7 @@ def ensure_dir(path) -> Path:
     try:
         if created:
             os.fchmod(fd, DIR_MODE)         # exactly 0700 whatever the umask
+            give(fd, path)
     except OSError:
         pass
     finally:
@@ -153,6 +176,7 @@ def write_atomic(path, data: bytes, mode: int = FILE_MODE, follow_dir: bool = Fa
             fd, name = tmp
             with os.fdopen(fd, "wb") as f:
                 os.fchmod(f.fileno(), mode)
+                give(f.fileno(), path)
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
@@ -229,6 +253,8 @@ def open_own(path, flags: int, fix: str = "move it away") -> tuple[int, os.stat_
     except OSError as e:
         raise (link_refused(path) if e.errno == errno.ELOOP else explain(e, path, "open")) from None
     st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size == 0:
+        give(fd, path)                                   # made now (or empty): the owner's
     if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
         os.close(fd)
         what = "a hard link" if stat.S_ISREG(st.st_mode) else "not a regular file"

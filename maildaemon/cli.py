@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     try:
         ctx = Context(args, environ, stdout, stderr)
         handler = _setup_logging(ctx.settings.log_level, stderr, daemon=args.command == "run")
+        if args.command not in ("demo", "init"):
+            _become_state_owner(ctx)
         if args.command == "metrics":
             from maildaemon import operations
             code = operations.metrics(ctx)
@@ -172,6 +174,23 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
             logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(root_level)
         log.setLevel(maildaemon_level)
+
+
+def _become_state_owner(ctx: Context) -> None:
+    """Run by root on a state folder that belongs to another user (the service's): every file
+    written there is given to that user (SPEC 11, "Ownership"); a root-owned state file would stop
+    the service with "Permission denied". Root keeps reading what it may (its 0600 env file)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        st = os.stat(ctx.settings.state_dir)
+    except OSError:
+        return                                   # no state yet: whoever creates it owns it
+    if st.st_uid == 0:
+        return
+    from maildaemon.atomic import adopt_owner
+    adopt_owner(ctx.settings.state_dir, st.st_uid, st.st_gid)
+    log.debug("files made in %s are given to uid %d, its owner", ctx.settings.state_dir, st.st_uid)
 
 
 def _record(ctx: Context, line: str) -> None:

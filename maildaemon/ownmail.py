@@ -19,6 +19,7 @@ import re
 import secrets
 from pathlib import Path
 
+from maildaemon.atomic import give
 from maildaemon.store import StoreError
 
 PREFIX = "maildaemon."
@@ -82,6 +83,7 @@ def _make(path: Path) -> None:
     except OSError as e:
         raise KeyFileError(f"cannot create {path}: {e.strerror}") from None
     with os.fdopen(fd, "wb") as f:
+        give(f.fileno(), path)
         f.write(secrets.token_hex(32).encode("ascii"))
         f.flush()
         os.fsync(f.fileno())
