@@ -42,8 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="env file to read (default: .env here, if present; the environment wins)")
     common.add_argument("--now", metavar="WHEN", default=argparse.SUPPRESS,
                         help="ISO 8601 date or date-time to act at (default: the clock, or MAILDAEMON_NOW)")
-    p = _Parser(prog="maildaemon", parents=[common],
-                description="Triage-duty bookkeeping: reads the ticket stream, tracks owners, reminds, hands over.")
+    from maildaemon.config import ENVIRONMENT
+    width = max(len(name) for name, _ in ENVIRONMENT)
+    p = _Parser(prog="maildaemon", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Triage-duty bookkeeping: reads the ticket stream, tracks owners, reminds,\n"
+                            "hands over.",
+                epilog="environment (or an env file: --env-file; see maildaemon.env.example):\n"
+                       + "\n".join(f"  {name:<{width}}  " + text.replace("\n", "\n" + " " * (width + 4))
+                                   for name, text in ENVIRONMENT)
+                       + "\n\nexit status: 0 success, 1 a failure (logged), 2 bad configuration or usage")
     p.add_argument("--version", action="version", version=f"maildaemon {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -54,16 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", "run the job on the bundled example stream and team, no servers needed")
     add("sync", "one pass over the source: fetch new messages, apply, print counts")
     imp = add("import", "backfill from an mbox file or a Maildir (a list archive)")
-    imp.add_argument("path", metavar="PATH")
+    imp.add_argument("path", metavar="PATH", help="an mbox file or a Maildir folder")
     t = add("tickets", "list open tickets")
     t.add_argument("--json", action="store_true", help="print JSON (the schema of the README)")
     t.add_argument("--all", action="store_true", help="include resolved and closed tickets")
     t.add_argument("--owner", metavar="EMAIL", help="only tickets owned by EMAIL")
     one = add("ticket", "one ticket's state and full history")
     one.add_argument("key", metavar="KEY", help='e.g. goc:41234 or rt:1234')
-    one.add_argument("--json", action="store_true")
+    one.add_argument("--json", action="store_true", help="print JSON (the ticket and its history)")
     st = add("status", "health: last sync, counts, quarantine, last error")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print JSON")
     add("check", "validate configuration and connect to IMAP and SMTP")
     add("run", "the daemon: IMAP IDLE (poll fallback), scheduled reminders and handoff, systemd notify")
     r = add("remind", "send the reminders due now")
@@ -73,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = add("quarantine", "mails that were not accepted, with the reason")
     qsub = q.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     ql = qsub.add_parser("list", parents=[common], help="list quarantined mails (default)")
-    ql.add_argument("--json", action="store_true")
+    ql.add_argument("--json", action="store_true", help="print JSON")
     qs = qsub.add_parser("show", parents=[common], help="show one quarantined mail")
-    qs.add_argument("id", metavar="ID")
+    qs.add_argument("id", metavar="ID", help="an entry id from `quarantine list`")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
     from maildaemon import snooze_cli

@@ -69,6 +69,23 @@ class ServerSettings:
         return f"{who}{self.host}:{self.port} ({self.security})"
 
 
+ENVIRONMENT = (              # every setting, for `maildaemon --help`, the man page and the README
+    ("MAILDAEMON_IMAP_HOST", "the stream's IMAP server; also _PORT, _USER,\n_PASSWORD, _SECURITY, _FOLDER"),
+    ("MAILDAEMON_MAILDIR", "a Maildir to read instead (read only)"),
+    ("MAILDAEMON_SMTP_HOST", "where mail is sent; also _PORT, _USER,\n_PASSWORD, _SECURITY (unset: files only)"),
+    ("MAILDAEMON_STATE_DIR", "state, quarantine, outbox (./state)"),
+    ("MAILDAEMON_TEAM_FILE", "the team file (./team.toml)"),
+    ("MAILDAEMON_TEMPLATES_DIR", "overrides of the bundled templates"),
+    ("MAILDAEMON_METRICS_FILE", "Prometheus textfile, after each pass"),
+    ("MAILDAEMON_POLL_SECONDS", "seconds between searches (60)"),
+    ("MAILDAEMON_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR (INFO)"),
+    ("MAILDAEMON_MAX_MAIL_BYTES", "bigger mail is quarantined (10485760)"),
+    ("MAILDAEMON_QUARANTINE_MAX_MB", "the quarantine's size (500)"),
+    ("MAILDAEMON_QUARANTINE_DAYS", "days quarantined mail is kept (90)"),
+    ("MAILDAEMON_NOW", "act at this moment (like --now)"),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
