@@ -138,8 +138,8 @@ def status(ctx) -> int:
         last_error = dict(last_error, at=_local(last_error["at"], tz))
     outbox_dir = s.state_dir / "outbox"
     records = view.records(outbox.TABLE)
-    from maildaemon import duty, policy
-    stream = duty.stream_meta(meta)
+    from maildaemon import policy
+    stream = policy.stream_meta(meta)
     silent = policy.silent_since(stream, team, ctx.now)
     last = stream.get("last_applied") or {}
     last_notification = dict(last, date=_local(last.get("date") or stream.get("last_applied_date"), tz),

@@ -128,6 +128,9 @@ class Daemon:
         self.templates = duty.templates(settings.templates_dir)
         self.settings, self.team, self.store = settings, team, Store.from_settings(settings)
         self.store.ensure()
+        from maildaemon import business
+        from maildaemon.store import HolidayFile
+        business.use_calendar_cache(HolidayFile(self.store.dir))
         self.source = live_source(settings, attempts=1)     # the loop does its own backoff
 
     # --- the loop -----------------------------------------------------------------------

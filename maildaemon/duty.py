@@ -86,13 +86,7 @@ def suggest_owners(dues: list, tickets, team: Team, now: datetime) -> None:
         row["suggested_text"] = "; ".join(f"{s['name']} ({s['reason']})" for s in picks)
 
 
-STREAM_META = ("last_applied_at", "last_applied_date", "last_applied", "stream_resumed")
-
-
-def stream_meta(meta: dict) -> dict:
-    """What the policy reads of the state's meta about the stream (ingest.py keeps it): the
-    silence alarm and the digest's line when the stream is back."""
-    return {k: meta.get(k) for k in STREAM_META}
+stream_meta = policy.stream_meta          # where the shell reads it (status, agenda, the daemon)
 
 
 def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:

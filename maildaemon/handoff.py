@@ -45,7 +45,19 @@ def status_at(t: Ticket, when: datetime) -> str | None:
 
 
 def open_at(tickets: Sequence[Ticket], when: datetime) -> int:
-    return sum(1 for t in tickets if (s := status_at(t, when)) is not None and s not in DONE_STATUSES)
+    """How many of `tickets` were open (not resolved or closed) at `when`."""
+    count = 0
+    for line in map(_steps, tickets):
+        if line is None or line[0] > when or (line[3] and line[4] <= when):
+            continue                     # not opened yet, or finished before `when` for good
+        status = "open"
+        for at, s in line[1]:
+            if at > when:
+                break
+            status = s
+        count += status not in DONE_STATUSES
+    return count
+
 
 
 def closed_between(t: Ticket, start: datetime, end: datetime) -> bool:
@@ -57,9 +69,24 @@ def opened_between(t: Ticket, start: datetime, end: datetime) -> bool:
     return bool(t.opened_at) and start <= _dt(t.opened_at) < end
 
 
+_STEPS: dict[int, tuple] = {}       # id(ticket) -> (ticket, its steps): Tickets are immutable
+
+
 def _steps(t: Ticket):
     """(opened, [(at, status)] in order, [closed at], done now, last step) of a ticket, or None if
-    it has no opening time: `status_at` and `closed_between` for many moments at once."""
+    it has no opening time: `status_at` and `closed_between` for many moments at once. Kept per
+    ticket object (the views keep theirs: the daemon's handoff, brief and agenda ask again)."""
+    known = _STEPS.get(id(t))
+    if known is not None and known[0] is t:
+        return known[1]
+    if len(_STEPS) > 100_000:
+        _STEPS.clear()
+    line = _steps_of(t)
+    _STEPS[id(t)] = (t, line)
+    return line
+
+
+def _steps_of(t: Ticket):
     if not t.opened_at:
         return None
     steps = sorted((_dt(h.at), h.status) for h in t.history if not h.late and h.status)
@@ -122,20 +149,33 @@ def week_over_week(tickets: Sequence[Ticket], team: Team, now: datetime) -> dict
     last_start, _ = business.duty_period(business.week_start(earlier, team), team)
     tick = timedelta(microseconds=1)                          # up to and with the moment itself
     open_now = sum(1 for t in tickets if t.status not in DONE_STATUSES)
-    return {"new": (sum(opened_between(t, this_start, now + tick) for t in tickets),
-                    sum(opened_between(t, last_start, earlier + tick) for t in tickets)),
-            "closed": (sum(closed_between(t, this_start, now + tick) for t in tickets),
-                       sum(closed_between(t, last_start, earlier + tick) for t in tickets)),
+    lines = [line for line in map(_steps, tickets) if line is not None and not (line[3] and line[4] < last_start)]
+
+    def new(start, end):
+        return sum(1 for line in lines if start <= line[0] < end)
+
+    def closed(start, end):
+        return sum(1 for line in lines if any(start <= c < end for c in line[2]))
+
+    return {"new": (new(this_start, now + tick), new(last_start, earlier + tick)),
+            "closed": (closed(this_start, now + tick), closed(last_start, earlier + tick)),
             "open": (open_now, open_at(tickets, earlier))}
 
 
-def _median_hours(pairs: list[tuple[str | None, str | None]], team: Team) -> float | None:
-    """The median, in business hours to a tenth, of the spans (start, end) that have both ends."""
-    values = [business_hours_between(_dt(a), _dt(b), team) for a, b in pairs if a and b and b >= a]
+def _median_hours(pairs: list[tuple[str | None, str | None]], team: Team, memo: dict | None = None) -> float | None:
+    """The median, in business hours to a tenth, of the spans (start, end) that have both ends
+    (`memo` keeps each span's hours: the weekly and the eight-week medians share their tickets)."""
+    memo = {} if memo is None else memo
+    values = []
+    for a, b in pairs:
+        if a and b and b >= a:
+            if (a, b) not in memo:
+                memo[a, b] = business_hours_between(_dt(a), _dt(b), team)
+            values.append(memo[a, b])
     return round(statistics.median(values), 1) if values else None
 
 
-def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[dict]:
+def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime, memo: dict | None = None) -> list[dict]:
     """Median business hours to assignment and to first team response of the tickets opened in
     each of the last MEDIAN_WEEKS duty weeks, newest first (the current week: up to now)."""
     this = business.week_start(now, team)
@@ -144,8 +184,9 @@ def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime) -> list
         start, end = business.duty_period(this - timedelta(weeks=i), team)
         opened = [t for t in tickets if opened_between(t, start, min(end, now + timedelta(microseconds=1)))]
         out.append({"week": (this - timedelta(weeks=i)).isoformat(), "opened": len(opened),
-                    "assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in opened], team),
-                    "first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in opened], team)})
+                    "assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in opened], team, memo),
+                    "first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in opened], team,
+                                                    memo)})
     return out
 
 
@@ -183,6 +224,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     recent = [t for t in tickets if t.opened_at and _dt(t.opened_at) >= eight_weeks]
     weekly = weekly_counts(tickets, team, now)
     earlier = a_week_earlier(now, team)
+    spans: dict = {}                  # business hours of each (opened, assigned/answered) span, once
     data = {
         "week": week.isoformat(),
         "this_week": _name(team, outgoing.email) if outgoing else "UNASSIGNED",
@@ -206,10 +248,11 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "compared_at": earlier.strftime("%Y-%m-%d %H:%M"),
         "compared_moment": f"{business.DAY_NAMES[earlier.weekday()]} {earlier:%H:%M}",
         # business hours (SPEC 10), over tickets opened in the last eight weeks
-        "median_hours_to_assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in recent], team),
+        "median_hours_to_assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in recent], team,
+                                                    spans),
         "median_hours_to_first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in recent],
-                                                        team),
-        "medians": weekly_medians(tickets, team, now),
+                                                        team, spans),
+        "medians": weekly_medians(tickets, team, now, spans),
         "rotation": _next_weeks(ledger, team, week + business.WEEK, 4),
         "meetings": _meetings(team, week + business.WEEK),
     }

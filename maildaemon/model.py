@@ -141,16 +141,32 @@ class Ticket:
 
     @classmethod
     def from_doc(cls, doc: dict) -> "Ticket":
-        names = {f.name for f in dataclasses.fields(cls)}
+        """A stored document back as a Ticket (every command decodes the open and recent ones)."""
+        names = _TICKET_FIELDS or _ticket_fields()
         values = {k: v for k, v in doc.items() if k in names}
         for name in ("assignees", "assignment_order", "cc"):
-            values[name] = tuple(values.get(name) or ())
-        values["links"] = tuple(dict(x) for x in values.get("links") or ())
-        values["history"] = tuple(
-            HistoryEntry(**dict(h, kinds=tuple(h.get("kinds", ())))) for h in values.get("history") or ())
+            if name in values:
+                values[name] = tuple(values[name] or ())
+        if "links" in values:
+            values["links"] = tuple(dict(x) for x in values["links"] or ())
+        entries = []
+        for h in values.get("history") or ():
+            h = dict(h)
+            h["kinds"] = tuple(h.get("kinds") or ())
+            entries.append(HistoryEntry(**h))
+        values["history"] = tuple(entries)
         if "messages" not in doc:                # written before the count was kept: all history inline
             values["messages"] = len(values["history"])
         return cls(**values)
+
+
+_TICKET_FIELDS: frozenset[str] = frozenset()
+
+
+def _ticket_fields() -> frozenset[str]:
+    global _TICKET_FIELDS
+    _TICKET_FIELDS = frozenset(f.name for f in dataclasses.fields(Ticket))
+    return _TICKET_FIELDS
 
 
 _STATUS_KINDS = frozenset((CREATED, STATUS, CLOSED, REOPENED))

@@ -230,6 +230,15 @@ def work_done(t: Ticket, by_key: dict[str, Ticket], team: Team, now: datetime, d
 
 # --- silence is an outage (SPEC 10) ----------------------------------------------------------
 
+STREAM_META = ("last_applied_at", "last_applied_date", "last_applied", "stream_resumed")
+
+
+def stream_meta(meta: dict) -> dict:
+    """What the policy reads of the state's meta about the stream (ingest.py keeps it): the
+    silence alarm and the digest's line when the stream is back."""
+    return {k: meta.get(k) for k in STREAM_META}
+
+
 def silent_since(stream: dict | None, team: Team, now: datetime) -> str | None:
     """The moment (UTC ISO) the last trusted notification was applied, when that was at least
     `policy.silence_after_hours` business hours before `now`; None while the stream is alive, the
