@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from maildaemon import outbox, views
 from maildaemon.config import ConfigError, require_source
+from maildaemon.context import UsageError
 from maildaemon.source.live import live_source
 from maildaemon.terminal import dumps, safe
 
@@ -81,7 +82,19 @@ def _progress(stream, total: int):
 def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
-    chosen = views.select(view.tickets(include_done=ctx.args.all), ctx.args.all, ctx.args.owner)
+    owner = ctx.args.owner
+    if owner and "@" not in owner:          # a name or an alias: the member's address
+        from maildaemon.people import member_for
+        member = member_for(team, owner)
+        if member is None:                  # a first name, when only one member has it
+            firsts = [m for m in team.members if m.name.split()[:1] == [owner.strip()] or
+                      m.name.split()[0].lower() == owner.strip().lower()]
+            member = firsts[0] if len(firsts) == 1 else None
+        if member is None:
+            raise UsageError(f"maildaemon tickets: --owner {safe(owner)} is no member of the team file; "
+                             f"give a member's email, name or alias")
+        owner = member.email
+    chosen = views.select(view.tickets(include_done=ctx.args.all), ctx.args.all, owner)
     if ctx.args.json:
         from maildaemon import suggest
         # learnt from the open and recent tickets (the last quarter of the stream): recent owners
@@ -99,22 +112,18 @@ def ticket(ctx) -> int:
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
     key = ctx.args.key
-    t = view.ticket(key)
-    if t is None and ":" not in key:
-        found = [x for x in view.tickets() if x.id == key]
-        t = found[0] if len(found) == 1 else None
+    t = view.find_ticket(key)
     if t is None:
-        log.error("no ticket %s (see `maildaemon tickets --all`)", key)
-        return 1
+        raise UsageError(f"maildaemon ticket: no ticket {safe(key)} (see `maildaemon tickets --all`)")
     data = views.ticket_json(t, team, now)
     tz = views.ZoneInfo(team.timezone)
     history = [dict(h.__dict__, at=views.local(h.at, tz)) for h in view.history(t.key)]
     if ctx.args.json:
         ctx.out(dumps(dict(data, history=history), indent=2))
     else:
-        from maildaemon.render import environment
-        ctx.stdout.write(safe(environment(ctx.settings.templates_dir).get_template("ticket.txt.j2")
-                              .render(t=data, history=history, next_action=views.next_action(t.next_action)),
+        from maildaemon.render import environment, render_checked
+        ctx.stdout.write(safe(render_checked(environment(ctx.settings.templates_dir), "ticket.txt.j2", t=data,
+                                             history=history, next_action=views.next_action(t.next_action)),
                               multiline=True))
     return 0
 

@@ -77,6 +77,25 @@ def check_templates(env: Environment) -> None:
             raise TemplateProblem(f"{name}{f' line {line}' if line else ''}: {getattr(e, 'message', e)}") from None
 
 
+def render_checked(env: Environment, name: str, **context) -> str:
+    """One template rendered for a command (`ticket`, `rotation announce`): a team override that
+    does not compile or fails on its data is a ConfigError naming the file and line (exit 2),
+    never "unexpected TemplateSyntaxError"."""
+    from maildaemon.config import ConfigError
+    try:
+        return env.get_template(name).render(**context)
+    except TemplateError as e:
+        where, line = name, getattr(e, "lineno", None)
+        tb = e.__traceback__
+        while tb is not None:                     # a runtime error: the template frame has the line
+            if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+                where, line = Path(tb.tb_frame.f_code.co_filename).name, tb.tb_lineno
+            tb = tb.tb_next
+        raise ConfigError("MAILDAEMON_TEMPLATES_DIR",
+                          f"template {where}{f' line {line}' if line else ''}: {type(e).__name__}: "
+                          f"{getattr(e, 'message', None) or e}", "fix the template or remove the override") from None
+
+
 def clean_header(text: str, limit: int = 200) -> str:
     """One line of plain text: no control characters (CR/LF included), at most `limit` characters.
 

@@ -294,9 +294,9 @@ def render_announcement(team, docs, day: date, now, templates_dir=None) -> tuple
     duty = team.member(data["this_week"]["email"])
     context = dict(data, team=team, duty=duty, signer=duty.name if duty else team.name,
                    signature=duty.signature if duty else None, now=now, kind="announcement")
-    from maildaemon.render import environment      # Jinja: only for the announcement
+    from maildaemon.render import environment, render_checked      # Jinja: only for the announcement
     env = environment(templates_dir)
-    return tuple(env.get_template(f"announcement.{part}.j2").render(context) for part in ("subject", "txt", "html"))
+    return tuple(render_checked(env, f"announcement.{part}.j2", **context) for part in ("subject", "txt", "html"))
 
 
 def announce(ctx) -> int:

@@ -72,13 +72,13 @@ def test_owner_away_warning_depends_on_now(cli):
     assert json.loads(out)[0]["warnings"] == ["owner away until 2026-12-04"]
 
 
-def test_ticket_text_shows_history_and_unknown_ticket_is_exit_1(cli):
+def test_ticket_text_shows_history_and_unknown_ticket_is_exit_2(cli):
     cli("import", week(cli.root))
     code, out, _ = cli("ticket", "goc:41234")
     assert code == 0
     assert "owner:        ada@example.org" in out and "history (2 messages)" in out and "Logs please." in out
     code, _, err = cli("ticket", "goc:999")
-    assert code == 1 and "no ticket goc:999" in err
+    assert code == 2 and "no ticket goc:999" in err
 
 
 def test_untrusted_mail_is_quarantined_and_retry_after_fix_applies_it(cli):
@@ -215,7 +215,7 @@ def test_control_characters_in_a_ticket_title_never_reach_the_terminal(cli):
     _, out, _ = cli("remind", "--dry-run", "--now", "2026-11-25T14:01")
     assert "would send owner" in out and "Pilot ^[[2J" in out and not any(c in out for c in RAW_CONTROLS)
     code, _, err = cli("ticket", "goc:\x1b]52;c;eA==\x07")         # a log line with text in it
-    assert code == 1 and "\x1b" not in err and "goc:^[]52;c;eA==^G" in err and err.count("\n") == 1
+    assert code == 2 and "\x1b" not in err and "goc:^[]52;c;eA==^G" in err and err.count("\n") == 1
 
 
 # --- no mail signed by nobody (SPEC 9) --------------------------------------------------------------
@@ -319,3 +319,37 @@ def test_a_mail_is_dated_on_the_teams_clock_whatever_the_zone_of_now(cli):
         assert msg["Date"] == "Thu, 26 Nov 2026 14:00:00 -0600"
         assert msg["From"] == '"Grace Hopper (Software Team)" <software-triage@example.org>'
         assert msg["Reply-To"] == "Grace Hopper <grace@example.org>"
+
+
+def test_tickets_owner_takes_a_name_and_refuses_a_stranger(cli):
+    cli("import", week(cli.root))
+    _, by_mail, _ = cli("tickets", "--json", "--owner", "grace@example.org")
+    for name in ("Grace", "Grace Hopper"):
+        code, out, _ = cli("tickets", "--json", "--owner", name)
+        assert code == 0 and out == by_mail and json.loads(out)
+    code, out, err = cli("tickets", "--owner", "Gandalf")
+    assert code == 2 and out == ""
+    assert err.strip() == ("maildaemon tickets: --owner Gandalf is no member of the team file; "
+                           "give a member's email, name or alias")
+
+
+def test_ticket_by_bare_id_and_an_unknown_ticket_is_exit_2(cli):
+    cli("import", week(cli.root))
+    code, out, _ = cli("ticket", "1234", "--json")
+    assert code == 0 and json.loads(out)["key"] == "rt:1234"
+    code, out, err = cli("ticket", "rt:9999")
+    assert code == 2 and err.strip() == "maildaemon ticket: no ticket rt:9999 (see `maildaemon tickets --all`)"
+
+
+def test_a_broken_ticket_template_override_is_one_line_naming_file_and_line(cli):
+    cli("import", week(cli.root))
+    tdir = cli.root / "overrides"
+    tdir.mkdir()
+    (tdir / "ticket.txt.j2").write_text("{{ t.key }}\n{{ t.nosuch.attr }}\n")
+    code, out, err = cli("ticket", "rt:1234", MAILDAEMON_TEMPLATES_DIR=str(tdir))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("maildaemon: MAILDAEMON_TEMPLATES_DIR: template ticket.txt.j2 line 2: UndefinedError")
+    (tdir / "announcement.txt.j2").write_text("{% if %}\n")
+    (tdir / "ticket.txt.j2").unlink()
+    code, out, err = cli("rotation", "announce", "--date", "2026-11-23", MAILDAEMON_TEMPLATES_DIR=str(tdir))
+    assert code == 2 and "announcement.txt.j2 line 1" in err and "unexpected" not in err
