@@ -265,7 +265,7 @@ class ImapSource:
 
     remote = True           # reading it is network I/O: ingest holds the state lock per batch only
 
-    def __init__(self, settings: ServerSettings, batch_size: int = 100, batch_bytes: int | None = None,
+    def __init__(self, settings: ServerSettings, batch_size: int = SIZE_WINDOW, batch_bytes: int | None = None,
                  timeout: SocketTimeout | None = None, attempts: int = 3,
                  sleep: Callable[[float], None] = time.sleep, max_bytes: int = DEFAULT_MAX_MAIL_BYTES,
                  deadline: float | None = None, min_rate: float | None = None):

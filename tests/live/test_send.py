@@ -56,7 +56,9 @@ def test_tuesday_morning_reminders_arrive_signed_by_the_person_on_duty(duty_cli,
 
 
 def test_owner_reminder_threads_under_the_ticket_and_copies_the_person_on_duty(duty_cli, smtp_server):
-    duty_cli("remind", "--now", "2026-11-30T09:31")
+    # goc:41250 reaches 2 business days without a team update (Thanksgiving and the weekend not
+    # counted) on Monday at 15:10: `maildaemon agenda` lists its owner reminder there
+    duty_cli("remind", "--now", "2026-11-30T15:11")
     owner = [m for m in smtp_server.messages if m["message"]["X-Maildaemon-Kind"] == "owner"]
     assert owner, [m["message"]["Subject"] for m in smtp_server.messages]
     by_ticket = {m["message"]["Subject"]: m for m in owner}
@@ -132,6 +134,8 @@ def test_handoff_reads_like_the_weekly_meeting_notes(duty_cli, smtp_server):
 def test_no_smtp_configured_writes_eml_files(cli, tmp_path):
     cli.team_file.write_text(TEAM.read_text())
     cli("import", STREAM)
+    (tmp_path / "rotation.txt").write_text(ROTATION)
+    assert cli("rotation", "load", str(tmp_path / "rotation.txt"))[0] == 0
     code, out, _ = cli("handoff", "--now", "2026-11-27T15:00")
     assert code == 0 and "no SMTP configured" in out
     files = list((cli.root / "state" / "outbox").glob("*.eml"))

@@ -94,12 +94,16 @@ def test_wrong_password_is_exit_1_and_never_printed(imap_cli, dovecot):
     assert code == 1 and "login refused" in err and "not-the-Secr3t" not in out + err
 
 
-def test_check_reports_each_part(imap_cli, dovecot):
-    code, out, _ = imap_cli("check")
+def test_check_reports_each_part(imap_cli, dovecot, tmp_path):
+    (tmp_path / "r.txt").write_text("2026-11-23  grace@example.org  Grace Hopper\n"
+                                    "2026-11-30  alan@example.org  Alan Turing\n")
+    assert imap_cli("rotation", "load", str(tmp_path / "r.txt"))[0] == 0
+    code, out, _ = imap_cli("check", "--now", "2026-11-24T10:00")
     lines = out.splitlines()
-    assert code == 0
-    assert [line.split()[0] for line in lines] == ["ok", "ok", "ok", "skip"]
-    assert "INBOX" in lines[2] and dovecot.password not in out
+    assert code == 0, out
+    assert [line.split()[0] for line in lines] == ["ok", "ok", "ok", "ok", "ok", "skip"]
+    assert [line.split()[1] for line in lines] == ["config:", "state:", "rotation:", "templates:", "imap:", "smtp:"]
+    assert "INBOX" in lines[4] and dovecot.password not in out
 
 
 def test_kill_9_during_sync_loses_nothing_and_applies_nothing_twice(imap_cli, dovecot, tmp_path):
