@@ -6,34 +6,7 @@ import pytest
 
 from maildaemon.cli import main
 
-TEAM_TOML = """
-[team]
-name = "Software Team"
-timezone = "America/Chicago"
-list_address = "software-support-stream@example.org"
-triage_user = "Software Support (Triage)"
-triage_next_action = "SOFTWARE TRIAGE"
-from_address = "software-triage@example.org"
-trusted_senders = ["ticket@example.org", "*@rt.example.org"]
-
-[[members]]
-name = "Ada Lovelace"
-email = "ada@example.org"
-aliases = ["alovelace"]
-
-[[members]]
-name = "Grace Hopper"
-email = "grace@example.org"
-
-[[members]]
-name = "Alan Turing"
-email = "alan@example.org"
-
-[[outages]]
-member = "grace@example.org"
-start = 2026-11-30
-end = 2026-12-04
-"""
+from team_file import TEAM_TOML  # noqa: E402,F401 - re-exported for older tests
 
 
 class Cli:

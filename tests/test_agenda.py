@@ -20,7 +20,7 @@ import pytest
 
 from bench.corpus import CST, goc_mail, rt_mail
 from builders import write_mbox
-from conftest import TEAM_TOML
+from team_file import TEAM_TOML
 from maildaemon import agenda as agenda_mod
 from maildaemon import agenda_cli, business, policy, rotation
 from maildaemon import handoff as handoff_policy

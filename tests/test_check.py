@@ -1,7 +1,7 @@
 """`maildaemon check` reports every problem in one run (SPEC 3), one line each."""
 import textwrap
 
-from conftest import TEAM_TOML
+from team_file import TEAM_TOML
 
 
 def maildir(root):

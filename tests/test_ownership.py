@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEAM_TOML
+from team_file import TEAM_TOML
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_UID, SERVICE_GID = 65534, 65534          # nobody/nogroup: a user that is not root
