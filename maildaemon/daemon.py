@@ -25,7 +25,7 @@ import select
 import signal
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import schedule
@@ -41,6 +41,7 @@ from maildaemon.store import Store, StoreError
 log = logging.getLogger("maildaemon.daemon")
 IDLE_SLICE = 25 * 60          # re-issue IDLE well within RFC 2177's 29 minutes
 MAX_BACKOFF = 300
+QUIET_MAX = timedelta(hours=1)   # a tick decides again at least this often, whatever the agenda says
 
 
 class _Wake:
@@ -115,6 +116,7 @@ class Daemon:
         self.backoff = 1.0
         self.next_poll = 0.0
         self.sender = _Sender()
+        self.quiet: tuple | None = None      # (state identity, time): no mail falls due before it
         self.nobody_said = None          # the local date "no one on duty" was last logged
         self.load()
 
@@ -169,16 +171,40 @@ class Daemon:
         under way (then the next tick does)."""
         now = self.clock()
         self._say_nobody_on_duty(now)
-        mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
-                          handoff=policy.handoff_due(self.team, now))
-        for m in duty.persist(self.store, self.settings, mails, now):
-            log.info("queued %s", duty.describe(m))
+        state = self.store.identity()
+        if self.quiet is not None and self.quiet[0] == state and now < self.quiet[1]:
+            pass                # nothing changed, and nothing falls due before quiet[1] (see below)
+        else:
+            mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
+                              handoff=policy.handoff_due(self.team, now))
+            queued = duty.persist(self.store, self.settings, mails, now)
+            for m in queued:
+                log.info("queued %s", duty.describe(m))
+            self.quiet = None if queued else (self.store.identity(), self._next_due(now))
         if self.settings.smtp is not None:
             self.sender.start(self.store, self.settings.smtp, now)
         if self.settings.metrics_file:                  # SPEC 11: after each pass
             from maildaemon import operations
             operations.write_metrics_file(self.settings, self.store, self.team, now)
         self.notify.status(self._status_line())
+
+    def _next_due(self, now: datetime) -> datetime:
+        """When the next mail can fall due if the state does not change: the first moment of the
+        agenda (the same policy, visited only at the moments its answer can change), at most an
+        hour ahead. Until then, and while the state file is the same, a tick decides nothing:
+        at 50,000 messages deciding costs 28 ms over 339 open tickets (issue 14)."""
+        cap = now + QUIET_MAX
+        try:
+            from maildaemon import agenda, agenda_cli
+            snap, ledger = agenda_cli.snapshot(self.store)
+            found = agenda.agenda(snap, ledger, self.team, now, 1, self.templates)
+        except Exception as e:  # noqa: BLE001 - no shortcut, never a missed mail
+            log.debug("agenda for the next tick: %s: %s", type(e).__name__, e)
+            return now
+        times = [e.at for e in found.entries]
+        if any(t <= now for t in times):
+            return now                  # due now by the agenda, yet not queued: decide every tick
+        return min([cap] + times)
 
     def _say_nobody_on_duty(self, now: datetime) -> None:
         """SPEC 9: while the rotation has no one for this week nothing is sent (`plan` gives no

@@ -787,6 +787,14 @@ class Store:
 
     # --- reading and writing ------------------------------------------------------------
 
+    def identity(self):
+        """(inode, size, mtime) of the state file, None without one: changes with every commit."""
+        try:
+            st = os.lstat(self.path)
+            return (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return None
+
     def view(self) -> View:
         """A consistent read-only snapshot, without the lock.
 
