@@ -57,7 +57,7 @@ TRIAGE = "Software Support (Triage)"
 USERS = [(f"{first} {last}", f"{first[0].lower()}{last.lower()}@{site}")
          for first in ("Jane", "Omar", "Li", "Priya", "Marco", "Ines")
          for last, site in (("User", "example.edu"), ("Nakamura", "lab.example.net"), ("Schmidt", "uni.example.de"))]
-DAEMON_SETTLE = 15.0             # seconds after start before the idle window may begin
+DAEMON_SETTLE = 75.0             # after the second tick: the first after a change also asks the agenda
 DAEMON_WINDOW = 65.0             # the idle window: at least one minute tick and a dozen polls
 
 # The child: run the CLI, then report its own peak RSS on stderr (ru_maxrss survives exec).
