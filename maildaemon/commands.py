@@ -318,7 +318,7 @@ def _send(ctx, what: str) -> int:
     """`remind` / `handoff`: print what is due; without --dry-run persist it and send it."""
     from maildaemon import duty
     team, now = ctx.team, ctx.now
-    env = duty.templates(ctx.settings.templates_dir)
+    env = duty.templates(ctx.settings.templates_dir, ctx.store.dir / "templates.cache")
     missing = duty.nobody_on_duty(ctx.store, team, now)
     if missing:
         # SPEC 9: no mail signed by nobody; nothing is decided, so nothing is lost: what is due

@@ -25,10 +25,11 @@ from maildaemon.store import Store
 log = logging.getLogger("maildaemon.duty")
 
 
-def templates(overrides: Path | None) -> Environment:
-    """The Jinja environment, every template compiled once; a broken one is a configuration error
-    naming the file and line (exit 2 for a command, start-up refused for the daemon)."""
-    env = environment(overrides)
+def templates(overrides: Path | None, cache: Path | None = None) -> Environment:
+    """The Jinja environment, the team's overrides checked now; a broken one is a configuration
+    error naming the file and line (exit 2 for a command, start-up refused for the daemon).
+    `cache`: a folder of the state for compiled templates (render.CompiledTemplates)."""
+    env = environment(overrides, cache)
     try:
         check_templates(env)
     except TemplateProblem as e:

@@ -390,3 +390,17 @@ def test_due_without_duty_is_signed_by_the_team():
     assert msg["Reply-To"] is None
     text, _ = parts(msg)
     assert text.rstrip().endswith("-- \nSoftware Team\non duty for Software Team")
+
+
+def test_compiled_templates_are_kept_and_an_edited_override_is_compiled_anew(tmp_path):
+    overrides, cache = tmp_path / "overrides", tmp_path / "state" / "templates.cache"
+    overrides.mkdir()
+    (tmp_path / "state").mkdir(mode=0o700)
+    (overrides / "owner.subject.j2").write_text("First {{ ticket.key }}\n")
+    assert compose(environment(overrides, cache), decide([stale()]), TEAM, NOW).subject == "First goc:1"
+    assert list(cache.iterdir())                                   # kept for the next command
+    (overrides / "owner.subject.j2").write_text("Second {{ ticket.key }}\n")
+    assert compose(environment(overrides, cache), decide([stale()]), TEAM, NOW).subject == "Second goc:1"
+    for f in cache.iterdir():                                      # a damaged entry is no cache, no error
+        f.write_bytes(b"\x00garbage")
+    assert compose(environment(overrides, cache), decide([stale()]), TEAM, NOW).subject == "Second goc:1"
