@@ -48,7 +48,7 @@ from typing import Sequence
 
 from jinja2 import Environment
 
-from maildaemon import business, policy, rotation
+from maildaemon import brief, business, policy, rotation
 from maildaemon import handoff as handoff_policy
 from maildaemon.config import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, iso, parse_iso, valid_address
@@ -276,7 +276,7 @@ class _Run:
         if self.nobody(at):
             return []
         return policy.due_reminders(self.tickets, self.ledger, self.team, self.sent, at, snoozes=self.snap.snoozes,
-                                    stream=self.snap.stream)
+                                    stream=self.snap.stream, briefs=brief.due_briefs)
 
     def some(self, at: datetime, keys: set[str]) -> list[Due]:
         """The same policy asked about a few tickets only: their own reminders (the digest and the

@@ -153,7 +153,8 @@ def status(ctx) -> int:
     last = stream.get("last_applied") or {}
     last_notification = dict(last, date=_local(last.get("date") or stream.get("last_applied_date"), tz),
                              applied_at=_local(stream["last_applied_at"], tz)) if stream.get("last_applied_at") else None
-    _, [(week, member), _next] = _duty_weeks(ctx)
+    from maildaemon.operations import duty_weeks
+    _, [(week, member), _next] = duty_weeks(ctx)
     on_duty = {"week": week.isoformat(), "email": member.email if member else None,
                "name": member.name if member else None,
                "problem": None if member else f"no one on duty in the week of {week.isoformat()}"}
@@ -211,28 +212,6 @@ def status(ctx) -> int:
     ]
     ctx.out("\n".join(safe(line) for line in lines))
     return 0
-
-
-def _duty_weeks(ctx):
-    """The ledger, and (week start, member or None) for the week of `--now` and the next."""
-    from maildaemon import business, rotation
-    team = ctx.team
-    ledger = rotation.from_docs(ctx.store.view().table("rotation"))
-    today = business.local_date(ctx.now, team)
-    return ledger, [(business.week_start(day, team), rotation.on_duty(ledger, team, day))
-                    for day in (today, today + business.WEEK)]
-
-
-def rotation_lines(ctx) -> list[str]:
-    """`check`: someone on duty this week and the next (SPEC 3), in SPEC 9's words when not."""
-    from maildaemon import rotation
-    ledger, weeks = _duty_weeks(ctx)
-    missing = [f"FAIL rotation: {rotation.nobody_on_duty(ledger, ctx.team, week)}" for week, m in weeks if m is None]
-    if missing:
-        return missing
-    (this, a), (nxt, b) = weeks
-    return [f"ok    rotation: {safe(a.name)} on duty in the week of {this.isoformat()}, "
-            f"{safe(b.name)} in the week of {nxt.isoformat()}"]
 
 
 def _silence_line(silent: str | None, last: dict | None, team, now) -> str:

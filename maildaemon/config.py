@@ -207,7 +207,6 @@ def check_configuration(env_file: str | None, environ: dict[str, str]) -> list[s
     settings, problems = validate_settings(env)
     now = (env.get("MAILDAEMON_NOW") or "").strip()
     if now:
-        from maildaemon.context import parse_now    # the one reader of MAILDAEMON_NOW
         try:
             parse_now(now, ZoneInfo("UTC"), "MAILDAEMON_NOW")
         except ConfigError as e:
@@ -785,3 +784,19 @@ def _date(v, setting: str) -> date:
 
 def environ() -> dict[str, str]:
     return dict(os.environ)
+
+
+def parse_now(value: str, tz, setting: str = "--now") -> datetime:
+    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone).
+    A malformed value is a ConfigError naming `setting` (`--now` or `MAILDAEMON_NOW`)."""
+    v = value.strip()
+    try:
+        if len(v) == 10:
+            d = date.fromisoformat(v)
+            return datetime(d.year, d.month, d.day, tzinfo=tz)
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ConfigError(setting, f"{value!r} is not an ISO 8601 date or date-time",
+                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00"
+                          + (", or unset it to use the clock" if setting.isupper() else "")) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)

@@ -7,11 +7,11 @@ one. Kept apart from `cli.py` so that imports point one way: cli -> commands -> 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from maildaemon.config import ConfigError, load_settings, load_team, read_environment
+from maildaemon.config import load_settings, load_team, parse_now, read_environment  # noqa: F401 (parse_now: re-exported)
 from maildaemon.store import Store
 
 
@@ -67,19 +67,3 @@ class Context:
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def parse_now(value: str, tz, setting: str = "--now") -> datetime:
-    """An ISO 8601 date (its start, in the team's zone) or date-time (naive: the team's zone).
-    A malformed value is a ConfigError naming `setting` (`--now` or `MAILDAEMON_NOW`)."""
-    v = value.strip()
-    try:
-        if len(v) == 10:
-            d = date.fromisoformat(v)
-            return datetime(d.year, d.month, d.day, tzinfo=tz)
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ConfigError(setting, f"{value!r} is not an ISO 8601 date or date-time",
-                          "write e.g. 2026-11-24 or 2026-11-24T09:30 or 2026-11-24T09:30:00-06:00"
-                          + (", or unset it to use the clock" if setting.isupper() else "")) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz)

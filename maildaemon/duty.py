@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import business, outbox, ownmail, policy, rotation, snooze
+from maildaemon import brief, business, outbox, ownmail, policy, rotation, snooze
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -51,6 +51,7 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
         return []                    # no mail signed by nobody (SPEC 9): `nobody_on_duty` says why
     snoozes = view.records(snooze.TABLE)           # SPEC 10: plain data for the pure policy
     dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now, snoozes=snoozes,
+                                briefs=brief.due_briefs,
                                 stream=stream_meta(view.meta())) if reminders else []
     if handoff:
         dues.append(handoff_policy.handoff(tickets, ledger, team, now, snoozes=snoozes))

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from maildaemon import metrics as metrics_mod
 from maildaemon.atomic import write_atomic
+from maildaemon.terminal import safe
 
 log = logging.getLogger("maildaemon")
 METRICS_MODE = 0o644        # node_exporter runs as another user and must read the file
@@ -82,8 +83,7 @@ def check(args, environ: dict[str, str], stdout, stderr) -> int:
         config_bad = config_bad or isinstance(e, ConfigError)
         failed = True
     if team is not None and not failed:
-        from maildaemon import commands
-        lines = commands.rotation_lines(ctx)
+        lines = rotation_lines(ctx)
         for line in lines:
             out(line)
         failed = failed or any(line.startswith("FAIL") for line in lines)
@@ -129,3 +129,25 @@ def _check_servers(settings, out) -> bool:
     else:
         out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {settings.state_dir / 'outbox'}/")
     return failed
+
+
+def duty_weeks(ctx):
+    """The ledger, and (week start, member or None) for the week of `--now` and the next."""
+    from maildaemon import business, rotation
+    team = ctx.team
+    ledger = rotation.from_docs(ctx.store.view().table("rotation"))
+    today = business.local_date(ctx.now, team)
+    return ledger, [(business.week_start(day, team), rotation.on_duty(ledger, team, day))
+                    for day in (today, today + business.WEEK)]
+
+
+def rotation_lines(ctx) -> list[str]:
+    """`check`: someone on duty this week and the next (SPEC 3), in SPEC 9's words when not."""
+    from maildaemon import rotation
+    ledger, weeks = duty_weeks(ctx)
+    missing = [f"FAIL rotation: {rotation.nobody_on_duty(ledger, ctx.team, week)}" for week, m in weeks if m is None]
+    if missing:
+        return missing
+    (this, a), (nxt, b) = weeks
+    return [f"ok    rotation: {safe(a.name)} on duty in the week of {this.isoformat()}, "
+            f"{safe(b.name)} in the week of {nxt.isoformat()}"]

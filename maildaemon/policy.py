@@ -103,13 +103,14 @@ def team_addresses(team: Team) -> tuple[str, ...]:
 
 def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
                   sent: Sequence[dict], now: datetime, snoozes: dict[str, dict] | None = None,
-                  stream: dict | None = None) -> list[Due]:
+                  stream: dict | None = None, briefs=None) -> list[Due]:
     """Every mail due at `now` but the handoff: the announcement, the silence alarm, meeting
     briefs, and at a reminder time the digest and each ticket's reminder or work-done mail.
 
     `snoozes`: the snooze records by ticket key (`view.records(snooze.TABLE)`); `stream`: the
     state's meta about the stream (`last_applied_at`, `last_applied`, `stream_resumed`: see
-    ingest.py). Both plain data; without them nothing is snoozed and the stream is not watched."""
+    ingest.py). Both plain data; without them nothing is snoozed and the stream is not watched.
+    `briefs`: `brief.due_briefs` (passed in by the caller: brief.py builds on this module)."""
     out: list[Due] = []
     duty = on_duty(ledger, team, business.local_date(now, team))
     if duty is None:
@@ -122,8 +123,8 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     if silence:
         out.append(silence)
     held = snoozed(tickets, snoozes, team, now)
-    from maildaemon import brief           # brief.py builds on handoff.py, which imports this module
-    out += brief.due_briefs(tickets, ledger, team, sent, now, duty_email, held)
+    if briefs is not None:
+        out += briefs(tickets, ledger, team, sent, now, duty_email, held)
     slot = current_slot(now, team)
     if slot is None:
         return out

@@ -11,6 +11,7 @@ import copy
 
 from builders import ADA, ALAN, GRACE, LEDGER, TEAM_DATA, TRIAGE, liso, local, ticket
 from maildaemon.config import team_from_dict
+from maildaemon.brief import due_briefs
 from maildaemon.policy import due_reminders
 
 JIRA = {"key": "jira:SOFT-12", "system": "jira", "id": "SOFT-12", "url": "https://jira.example.org/browse/SOFT-12"}
@@ -90,7 +91,8 @@ def stale(key="goc:41201", owner=ALAN, **kw):
 
 
 def dues(tickets, now, sent=(), team=TEAM, snoozes=None, stream_meta=None, ledger=LEDGER):
-    return due_reminders(tickets, ledger, team, list(sent), now, snoozes=snoozes, stream=stream_meta)
+    return due_reminders(tickets, ledger, team, list(sent), now, snoozes=snoozes, stream=stream_meta,
+                         briefs=due_briefs)
 
 
 def of(mails, kind):

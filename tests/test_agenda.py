@@ -21,6 +21,7 @@ import pytest
 from bench.corpus import CST, goc_mail, rt_mail
 from builders import write_mbox
 from team_file import TEAM_TOML
+from maildaemon.brief import due_briefs
 from maildaemon import agenda as agenda_mod
 from maildaemon import agenda_cli, business, policy, rotation
 from maildaemon import handoff as handoff_policy
@@ -233,7 +234,8 @@ def walk(snap, ledger, team, start, end, step=timedelta(minutes=5)):
     at = start
     while at < end:
         if rotation.nobody_on_duty(ledger, team, business.local_date(at, team)) is None:
-            dues = policy.due_reminders(snap.tickets, ledger, team, sent, at, snoozes=snap.snoozes, stream=snap.stream)
+            dues = policy.due_reminders(snap.tickets, ledger, team, sent, at, snoozes=snap.snoozes, stream=snap.stream,
+                                        briefs=due_briefs)
             week = business.week_start(at, team).isoformat()
             if policy.handoff_due(team, at) and not any(r["kind"] == "handoff" and r["period"] == f"week-{week}"
                                                         for r in sent):
