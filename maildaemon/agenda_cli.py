@@ -40,25 +40,13 @@ def _days(value: str) -> int:
     return n
 
 
-def snapshot(store):
-    """One view of the state: open tickets, outbox records, the key (read, never made here), and
-    the stored rotation."""
-    from maildaemon import agenda as agenda_mod
-    from maildaemon import duty, outbox, ownmail, rotation, snooze
-    view = store.view()
-    key = ownmail.load_key(store.dir) if (store.dir / ownmail.KEY_FILE).exists() else b""
-    stream = duty.stream_meta(view.meta())
-    snap = agenda_mod.Snapshot(view.current(), view.records(outbox.TABLE), key, view.records(snooze.TABLE), stream)
-    return snap, rotation.from_docs(view.table("rotation"))
-
-
 def compute(ctx):
     from maildaemon import agenda as agenda_mod
     from maildaemon import business, duty
     team = ctx.team
     business.check_holidays(team)
     env = duty.templates(ctx.settings.templates_dir)          # a broken override: exit 2, as remind
-    snap, ledger = snapshot(ctx.store)
+    snap, ledger = duty.agenda_snapshot(ctx.store)
     overrides = ctx.settings.templates_dir
     exact = bool(overrides) and (overrides / "handoff.subject.j2").exists()
     return agenda_mod.agenda(snap, ledger, team, ctx.now, ctx.args.days, env, exact_handoff=exact)

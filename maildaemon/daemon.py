@@ -195,8 +195,8 @@ class Daemon:
         at 50,000 messages deciding costs 28 ms over 339 open tickets (issue 14)."""
         cap = now + QUIET_MAX
         try:
-            from maildaemon import agenda, agenda_cli
-            snap, ledger = agenda_cli.snapshot(self.store)
+            from maildaemon import agenda
+            snap, ledger = duty.agenda_snapshot(self.store)
             found = agenda.agenda(snap, ledger, self.team, now, 1, self.templates)
         except Exception as e:  # noqa: BLE001 - no shortcut, never a missed mail
             log.debug("agenda for the next tick: %s: %s", type(e).__name__, e)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import brief, business, outbox, ownmail, policy, rotation, snooze
+from maildaemon import agenda, brief, business, outbox, ownmail, policy, rotation, snooze
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -129,3 +129,13 @@ def describe(m: Outgoing) -> str:
 def text_part(m: Outgoing) -> str:
     """The text part as rendered (compose keeps it: no need to parse the mail just built)."""
     return m.text
+
+
+def agenda_snapshot(store):
+    """One view of the state: open tickets, outbox records, the key (read, never made here), and
+    the stored rotation."""
+    view = store.view()
+    key = ownmail.load_key(store.dir) if (store.dir / ownmail.KEY_FILE).exists() else b""
+    stream = stream_meta(view.meta())
+    snap = agenda.Snapshot(view.current(), view.records(outbox.TABLE), key, view.records(snooze.TABLE), stream)
+    return snap, rotation.from_docs(view.table("rotation"))

@@ -50,14 +50,18 @@ def open_at(tickets: Sequence[Ticket], when: datetime) -> int:
     for line in map(_steps, tickets):
         if line is None or line[0] > when or (line[3] and line[4] <= when):
             continue                     # not opened yet, or finished before `when` for good
-        status = "open"
-        for at, s in line[1]:
-            if at > when:
-                break
-            status = s
-        count += status not in DONE_STATUSES
+        count += _status_of(line, when) not in DONE_STATUSES
     return count
 
+
+def _status_of(line, when: datetime) -> str:
+    """The status a ticket's steps (`_steps`) give it at `when` (opened by then)."""
+    status = "open"
+    for at, s in line[1]:
+        if at > when:
+            break
+        status = s
+    return status
 
 
 def closed_between(t: Ticket, start: datetime, end: datetime) -> bool:
@@ -120,12 +124,7 @@ def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[
                 continue
             new += start <= opened < end
             closed += any(start <= c < end for c in closes)
-            status = "open"
-            for at, s in steps:
-                if at > end:
-                    break
-                status = s
-            open_count += status not in DONE_STATUSES
+            open_count += _status_of((opened, steps), end) not in DONE_STATUSES
         rows.append({"week": start_day.isoformat(), "open": open_count, "new": new, "closed": closed})
     top = max([1] + [max(r["open"], r["new"]) for r in rows])
     for r in rows:                               # bar lengths for the HTML chart, in percent

@@ -108,8 +108,19 @@ def check_templates(env: Environment) -> None:
         try:
             env.get_template(name)
         except TemplateError as e:
-            line = getattr(e, "lineno", None)
-            raise TemplateProblem(f"{name}{f' line {line}' if line else ''}: {getattr(e, 'message', e)}") from None
+            raise TemplateProblem(f"{where_failed(e, name)}: {getattr(e, 'message', e)}") from None
+
+
+def where_failed(e: BaseException, name: str | None = None) -> str | None:
+    """`file line N` of a template error: the template frame of a runtime error (Jinja rewrites
+    the traceback so it shows the template's line), else the error's own line under `name`."""
+    where, line = name, getattr(e, "lineno", None)
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            where, line = Path(tb.tb_frame.f_code.co_filename).name, tb.tb_lineno
+        tb = tb.tb_next
+    return f"{where}{f' line {line}' if line else ''}" if where else None
 
 
 def render_checked(env: Environment, name: str, **context) -> str:
@@ -120,14 +131,8 @@ def render_checked(env: Environment, name: str, **context) -> str:
     try:
         return env.get_template(name).render(**context)
     except TemplateError as e:
-        where, line = name, getattr(e, "lineno", None)
-        tb = e.__traceback__
-        while tb is not None:                     # a runtime error: the template frame has the line
-            if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-                where, line = Path(tb.tb_frame.f_code.co_filename).name, tb.tb_lineno
-            tb = tb.tb_next
         raise ConfigError("MAILDAEMON_TEMPLATES_DIR",
-                          f"template {where}{f' line {line}' if line else ''}: {type(e).__name__}: "
+                          f"template {where_failed(e, name)}: {type(e).__name__}: "
                           f"{getattr(e, 'message', None) or e}", "fix the template or remove the override") from None
 
 

@@ -350,11 +350,17 @@ class View:
         docs = self._db.table("tickets").search(Query().key == key)
         if docs:
             return self._ticket(docs[0])
+        found = self._archived_doc(key)
+        return self._ticket(found) if found else None
+
+    def _archived_doc(self, key: str) -> dict | None:
+        """The last line of `key` in the finished tickets' log (a reader scans it for the key's
+        bytes: one command, one ticket; a writer uses the store's index, see Transaction)."""
         found = None
         for _, doc in self._log("tickets").lines(0, self._length("tickets"), needle("key", key)):
             if doc.get("key") == key and _ticket_shape(doc) is None:
                 found = doc
-        return self._ticket(found) if found else None
+        return found
 
     def history(self, key: str) -> list[HistoryEntry]:
         """The full history of one ticket, oldest first: the log's entries and any kept inline."""
@@ -509,15 +515,10 @@ class Transaction(View):
 
     def _archived_doc(self, key: str) -> dict | None:
         length = self._length("tickets")
-        if not length:
-            return None
-        if self._store is None:
-            found = None
-            for _, doc in self._log("tickets").lines(0, length, needle("key", key)):
-                found = doc if doc.get("key") == key else found
-        else:
-            offset = self._store.index("tickets", length).get(key)
-            found = self._log("tickets").line_at(offset, length) if offset is not None else None
+        if not length or self._store is None:
+            return super()._archived_doc(key) if length else None
+        offset = self._store.index("tickets", length).get(key)
+        found = self._log("tickets").line_at(offset, length) if offset is not None else None
         return found if found is not None and _ticket_shape(found) is None else None
 
     def put_ticket(self, ticket: Ticket) -> None:
@@ -789,11 +790,8 @@ class Store:
 
     def identity(self):
         """(inode, size, mtime) of the state file, None without one: changes with every commit."""
-        try:
-            st = os.lstat(self.path)
-            return (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            return None
+        found = _identity(self.path)
+        return found if found[0] is not None else None
 
     def view(self) -> View:
         """A consistent read-only snapshot, without the lock.
@@ -802,11 +800,7 @@ class Store:
         daemon asks for a view several times a minute and the state rarely changes, so a tick or a
         poll with nothing new parses nothing (issue 14). A view is never changed by its users."""
         self.check()
-        try:
-            st = os.lstat(self.path)
-            identity = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            identity = None
+        identity = self.identity()
         if identity is not None and self._cached is not None and self._cached[0] == identity:
             return self._cached[1]
         db = TinyDB(str(self.path), storage=_Batched(lambda p: AtomicJSONStorage(p, read_only=True)))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import TemplateError
 
-from maildaemon.render import KINDS, compose, environment
+from maildaemon.render import KINDS, compose, environment, where_failed
 
 
 def problems(overrides: Path | None) -> tuple[list[str], int]:
@@ -29,8 +29,7 @@ def problems(overrides: Path | None) -> tuple[list[str], int]:
         try:
             env.get_template(name)
         except TemplateError as e:
-            line = getattr(e, "lineno", None)
-            out.append(f"{name}{f' line {line}' if line else ''}: {getattr(e, 'message', None) or e}")
+            out.append(f"{where_failed(e, name)}: {getattr(e, 'message', None) or e}")
     bad = {line.split(" ", 1)[0].rstrip(":") for line in out}
     kinds = sorted({n.split(".", 1)[0] for n in names} & set(KINDS))
     if any(n.startswith("_") for n in names):      # a shared part: every kind uses it
@@ -45,20 +44,8 @@ def problems(overrides: Path | None) -> tuple[list[str], int]:
             try:
                 compose(env, due[0], team, due[1], mime=True)
             except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as e:
-                out.append(f"{_where(e) or kind + ' templates'}: {type(e).__name__}: {e}")
+                out.append(f"{where_failed(e, kind + ' templates')}: {type(e).__name__}: {e}")
     return out, len(names)
-
-
-def _where(e: BaseException) -> str | None:
-    """The template file and line a runtime error happened on (Jinja rewrites the traceback)."""
-    found = None
-    tb = e.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            found = f"{Path(filename).name} line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return found
 
 
 def sample_dues() -> tuple[dict, object]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from builders import ADA, LEDGER, TRIAGE, fold, local, team
+from builders import LEDGER, TRIAGE, fold, local, team
 from maildaemon.handoff import handoff
 from maildaemon.model import Ticket
 from maildaemon.store import ARCHIVE_AFTER, LOG_DIR, Store
@@ -35,13 +35,19 @@ def state_json(store):
     return json.loads((store.dir / "maildaemon.json").read_bytes())
 
 
-def test_a_finished_quiet_ticket_leaves_the_state_file_and_stays_listed(tmp_path):
+def one_archived(tmp_path):
+    """goc:1 closed, then goc:2 opened a quarter and three days later: goc:1 leaves the state file."""
     store = Store(tmp_path)
     start = local(2026, 1, 5, 10)
     with store.transaction() as txn:
         txn.put_ticket(closed_ticket("goc:1", start))
         txn.put_ticket(open_ticket("goc:2", start + ARCHIVE_AFTER + timedelta(days=3)))
         txn.commit()
+    return store, start
+
+
+def test_a_finished_quiet_ticket_leaves_the_state_file_and_stays_listed(tmp_path):
+    store, start = one_archived(tmp_path)
     doc = state_json(store)
     assert [d["key"] for d in doc["tickets"].values()] == ["goc:2"]     # goc:1 is in the log now
     view = store.view()
@@ -54,14 +60,9 @@ def test_a_finished_quiet_ticket_leaves_the_state_file_and_stays_listed(tmp_path
 
 
 def test_an_archived_ticket_that_changes_again_comes_back(tmp_path):
-    store = Store(tmp_path)
-    start = local(2026, 1, 5, 10)
-    with store.transaction() as txn:
-        txn.put_ticket(closed_ticket("goc:1", start))
-        txn.put_ticket(open_ticket("goc:2", start + ARCHIVE_AFTER + timedelta(days=3)))
-        txn.commit()
-    from maildaemon.apply import apply
+    store, start = one_archived(tmp_path)
     from builders import change
+    from maildaemon.apply import apply
     later = start + ARCHIVE_AFTER + timedelta(days=4)
     with store.transaction() as txn:
         old = txn.ticket("goc:1")
