@@ -22,6 +22,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
+from maildaemon.errors import ConfigError  # noqa: F401 (re-exported)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # what a team-defined system (SPEC 7.6) may read from its mail
@@ -30,16 +31,6 @@ CUSTOM_FIELDS = ("title", "status", "owner", "assignee", "assignees", "submitter
 
 
 DEFAULT_MAX_MAIL_BYTES = 10 * 1024 * 1024
-
-
-class ConfigError(Exception):
-    """A setting is missing or wrong. `str()` is the one line the user sees."""
-
-    suggestion: str | None = None      # an unknown key's nearest known one, e.g. "team.timezone"
-
-    def __init__(self, setting: str, problem: str, fix: str):
-        self.setting, self.problem, self.fix = setting, problem, fix
-        super().__init__(f"{setting}: {problem}; {fix}")
 
 
 class _Problems(list):

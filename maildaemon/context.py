@@ -13,10 +13,7 @@ from zoneinfo import ZoneInfo
 
 from maildaemon.config import load_settings, load_team, parse_now, read_environment  # noqa: F401 (parse_now: re-exported)
 from maildaemon.store import Store
-
-
-class UsageError(Exception):
-    """A wrong command line: exit 2 with the one line."""
+from maildaemon.errors import UsageError  # noqa: F401 (re-exported)
 
 
 class Context:

@@ -20,15 +20,11 @@ import secrets
 from pathlib import Path
 
 from maildaemon.atomic import give
-from maildaemon.store import StoreError
+from maildaemon.errors import KeyFileError  # noqa: F401 (re-exported)
 
 PREFIX = "maildaemon."
 KEY_FILE = "key"
 _OURS = re.compile(r"^<maildaemon\.(?P<body>[A-Za-z0-9.-]{1,400})\.(?P<mac>[0-9a-f]{20})@[^<>@\s]{1,255}>$")
-
-
-class KeyFileError(StoreError):
-    """The key file cannot be read or made; the text names it."""
 
 
 def _mac(body: str, key: bytes) -> str:

@@ -23,6 +23,7 @@ from jinja2 import (BytecodeCache, ChoiceLoader, Environment, FileSystemLoader, 
 
 from maildaemon import ownmail
 from maildaemon.model import Due, Outgoing, Team, valid_address
+from maildaemon.errors import TemplateProblem  # noqa: F401 (re-exported)
 
 # headers are generated unfolded up to RFC 5322's 998: a folded Message-ID breaks threading in some
 # readers (the parts were already encoded with 76-character lines by set_content)
@@ -31,10 +32,6 @@ KINDS = ("unassigned", "owner", "owner-away", "user", "close", "announcement", "
          "work-done", "silence", "brief")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")       # printable ASCII, no < or > inside
-
-
-class TemplateProblem(Exception):
-    """A template (bundled or override) does not compile: the text names the file and line."""
 
 
 def bundled_templates() -> Path:

@@ -22,17 +22,10 @@ import threading
 import time
 
 from maildaemon.config import ServerSettings
+from maildaemon.errors import SendError, PermanentFailure  # noqa: F401 (re-exported)
 
 log = logging.getLogger("maildaemon.send")
 TIMEOUT = 60            # seconds for the connection, the greeting and each reply (SPEC 9: at most 60)
-
-
-class SendError(Exception):
-    """A temporary SMTP failure; the text names the server, never the password."""
-
-
-class PermanentFailure(SendError):
-    """The server refused for good (5xx), or the mail cannot be sent as it is."""
 
 
 class _Guard:

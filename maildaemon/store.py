@@ -50,6 +50,7 @@ from maildaemon.logfile import LogFile, needle
 from maildaemon.model import DONE_STATUSES, HistoryEntry, Ticket, compact
 from maildaemon.model import iso as _iso
 from maildaemon.model import parse_iso
+from maildaemon.errors import StoreError  # noqa: F401 (re-exported)
 
 log = logging.getLogger("maildaemon")
 
@@ -60,10 +61,6 @@ HEALTH_SIZE = 4096          # health.json is always this long (padded), so it ca
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _FIX = "restore the state folder from a backup, or move the file away to start from an empty state " \
        "(then `maildaemon sync` or `import` of the list archive reads the stream again)"
-
-
-class StoreError(Exception):
-    """The state cannot be read or written; the message says what to do."""
 
 
 def _broken(path, problem: str) -> StoreError:

@@ -20,14 +20,11 @@ from typing import Protocol
 
 from maildaemon.model import Change
 from maildaemon.parse.mail import Mail
+from maildaemon.errors import Unparseable  # noqa: F401 (re-exported)
 
 MAX_VALUE = 4096       # characters of a field value kept
 MAX_ADDRESS = 998      # a longer value is no address (RFC 5322's line limit)
 SCAN_CHARS = 256 * 1024
-
-
-class Unparseable(Exception):
-    """The mail is this system's, but it cannot be turned into a change; the text says why."""
 
 
 class RegexTimeout(Unparseable):

@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from maildaemon.model import RawMail
+from maildaemon.errors import SourceError  # noqa: F401 (re-exported)
 
 HEADER_CAP = 64 * 1024          # at most this much of an oversize mail's header is kept
 _END_OF_HEADER = re.compile(rb"\n\r?\n")
-
-
-class SourceError(Exception):
-    """The source could not be read (server down, login refused); the text is safe to log."""
 
 
 def header_of(data: bytes, cap: int = HEADER_CAP) -> bytes:
