@@ -50,7 +50,7 @@ from jinja2 import Environment
 
 from maildaemon import brief, business, policy, rotation
 from maildaemon import handoff as handoff_policy
-from maildaemon.config import DAYS
+from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, iso, parse_iso, valid_address
 from maildaemon.render import compose, message_id
 

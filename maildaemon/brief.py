@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import business
-from maildaemon.config import DAYS
+from maildaemon.model import DAYS
 from maildaemon.handoff import closed_between, opened_between, signed, week_over_week
 from maildaemon.model import DONE_STATUSES, Due, Meeting, Team, Ticket
 from maildaemon.policy import (KEY_WIDTH_MAX, _dt, _ticket_row, business_days_since, business_hours_since,

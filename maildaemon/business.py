@@ -19,8 +19,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
-from maildaemon.config import DAYS, ConfigError
-from maildaemon.model import Team
+from maildaemon.errors import ConfigError
+from maildaemon.model import DAYS, Team
 
 WEEK = timedelta(days=7)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -21,10 +21,9 @@ import regex
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from maildaemon.model import Meeting, Member, Outage, Policy, SystemSpec, Team
+from maildaemon.model import DAYS, Meeting, Member, Outage, Policy, SystemSpec, Team  # noqa: F401 (DAYS re-exported)
 from maildaemon.errors import ConfigError  # noqa: F401 (re-exported)
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # what a team-defined system (SPEC 7.6) may read from its mail
 CUSTOM_FIELDS = ("title", "status", "owner", "assignee", "assignees", "submitter", "next_action", "priority",
                  "url", "cc", "actor", "summary")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import business
-from maildaemon.config import DAYS
+from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
 from maildaemon.policy import (_away, _dt, _ticket_row, business_days_since, business_hours_between,
                                business_hours_since, flags, snoozed, snoozed_rows, team_addresses, team_clock,

@@ -294,3 +294,7 @@ class Outgoing:
     subject: str
     raw: bytes = field(repr=False)             # empty for a preview (dry run): no MIME was built
     text: str = field(default="", repr=False, compare=False)   # the text part as rendered
+
+
+# The weekdays as the team file writes them (`duty_start = "mon"`), indexed by date.weekday().
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

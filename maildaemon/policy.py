@@ -47,7 +47,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Sequence
 
 from maildaemon import business, snooze
-from maildaemon.config import DAYS
+from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, valid_address
 from maildaemon.model import parse_iso as _dt
 from maildaemon.rotation import Assignment, announcement, on_duty

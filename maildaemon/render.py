@@ -23,7 +23,7 @@ from jinja2 import (BytecodeCache, ChoiceLoader, Environment, FileSystemLoader, 
 
 from maildaemon import ownmail
 from maildaemon.model import Due, Outgoing, Team, valid_address
-from maildaemon.errors import TemplateProblem  # noqa: F401 (re-exported)
+from maildaemon.errors import ConfigError, TemplateProblem  # noqa: F401 (TemplateProblem: re-exported)
 
 # headers are generated unfolded up to RFC 5322's 998: a folded Message-ID breaks threading in some
 # readers (the parts were already encoded with 76-character lines by set_content)
@@ -124,7 +124,6 @@ def render_checked(env: Environment, name: str, **context) -> str:
     """One template rendered for a command (`ticket`, `rotation announce`): a team override that
     does not compile or fails on its data is a ConfigError naming the file and line (exit 2),
     never "unexpected TemplateSyntaxError"."""
-    from maildaemon.config import ConfigError
     try:
         return env.get_template(name).render(**context)
     except TemplateError as e:

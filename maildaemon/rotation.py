@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from maildaemon import business
-from maildaemon.config import DAYS
+from maildaemon.model import DAYS
 from maildaemon.model import Member, Outage, Team
 from maildaemon.people import member_for
 
