@@ -5,6 +5,8 @@ past counts are rebuilt from their history as in production.
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builders import ADA, ALAN, GRACE, LEDGER, LINUS, TRIAGE, fold, local, team, week
 from maildaemon import handoff as handoff_mod
@@ -240,3 +242,30 @@ def test_past_counts_agree_with_current_state_at_now():
     tickets = scenario()
     assert handoff_mod.open_at(tickets, NOW) == sum(1 for t in tickets if t.status not in ("resolved", "closed"))
     assert handoff_mod.open_at(tickets, NOW - timedelta(weeks=1)) == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 24 * 70), st.sampled_from(["open", "waiting-on-user", "resolved",
+                                                                            "closed"])),
+                         min_size=1, max_size=6), min_size=1, max_size=12))
+def test_weekly_counts_equal_their_definition_on_random_histories(histories):
+    """The one-pass count equals, week by week, the status each ticket had at the week's end
+    (status_at), the tickets opened and those closed in the week (opened_between, closed_between)."""
+    start = local(2026, 9, 25, 9, 0)
+    tickets = []
+    for n, steps in enumerate(histories):
+        changes = []
+        for i, (hours, status) in enumerate(sorted(steps)):
+            fields = dict(status=status, status_raw=status.title(), actor=OPS)
+            if i == 0:
+                fields.update(title=f"ticket {n}", status="open", assignees=(TRIAGE,))
+            changes.append((start + timedelta(hours=hours, minutes=i), fields))
+        tickets.append(fold(TEAM, f"goc:{n}", *changes))
+    rows = weekly_counts(tickets, TEAM, NOW)
+    for r in rows:
+        begin, end = handoff_mod.business.duty_period(date.fromisoformat(r["week"]), TEAM)
+        end = min(end, NOW + timedelta(microseconds=1))
+        at_end = [status_at(t, end) for t in tickets]
+        assert r["open"] == sum(1 for s in at_end if s is not None and s not in ("resolved", "closed"))
+        assert r["new"] == sum(1 for t in tickets if handoff_mod.opened_between(t, begin, end))
+        assert r["closed"] == sum(1 for t in tickets if handoff_mod.closed_between(t, begin, end))
