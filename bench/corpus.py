@@ -1,9 +1,10 @@
-"""Realistic ticket notifications (GOC/FootPrints and Request Tracker), built from SPEC section 7.
+"""Streams of realistic ticket notifications for the benchmarks.
 
-Used by the benchmarks (`corpus(n)`: a random-but-seeded stream) and to write the demo stream
-(`python bench/corpus.py --demo maildaemon/demo/stream.mbox`: a scripted duty week). The mails
-carry what real ones do: Received hops, list headers, RFC 2047 subjects, quoted-printable bodies,
-HTML alternatives, `Auto-Submitted: auto-generated`.
+`corpus(n)`: a random-but-seeded stream of GOC/FootPrints and Request Tracker mails, and
+`Specialists`, owners chosen as a real team would; `python3 -m bench.corpus --demo
+maildaemon/demo/stream.mbox` writes the scripted demo week. The mails themselves (what real ones
+carry: Received hops, list headers, quoted-printable bodies, HTML alternatives,
+`Auto-Submitted: auto-generated`) are built by tests/builders.py, the one home of the test mails.
 """
 from __future__ import annotations
 
@@ -12,78 +13,8 @@ import mailbox
 import random
 import sys
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime
 
-CST = timezone(timedelta(hours=-6), "CST")
-LIST = "software-support-stream@example.org"
-LIST_ID = "Software support stream <software-support-stream.example.org>"
-
-
-def _base(msg_id: str, subject: str, from_: str, at: datetime, extra: dict | None = None) -> EmailMessage:
-    m = EmailMessage()
-    m["Received"] = (f"from lists.example.org (lists.example.org [192.0.2.10]) by mx.example.org "
-                     f"with ESMTPS id {abs(hash(msg_id)) % 10**8:08d}; {format_datetime(at + timedelta(seconds=4))}")
-    m["Received"] = f"from ticket.example.org by lists.example.org with ESMTP; {format_datetime(at + timedelta(seconds=2))}"
-    m["From"] = from_
-    m["To"] = LIST
-    m["Subject"] = subject
-    m["Date"] = format_datetime(at)
-    m["Message-ID"] = msg_id
-    m["Auto-Submitted"] = "auto-generated"
-    m["Precedence"] = "bulk"
-    m["List-Id"] = LIST_ID
-    for k, v in (extra or {}).items():
-        m[k] = v
-    return m
-
-
-def goc_mail(ticket: int, title: str, at: datetime, *, status="Engineering", assignees=("Software Support (Triage)",),
-             next_action="SOFTWARE TRIAGE", deadline: datetime | None = None, cc=(), submitter="Jane User <jane@example.edu>",
-             entries=(), html=False, n=0) -> bytes:
-    """One FootPrints notification; `entries` are (datetime, author, text), newest first."""
-    fields = [f"Ticket ID: {ticket}", f"Title: {title}", f"Status: {status}", "Priority: 4 (Normal)",
-              f"Next Action: {next_action}"]
-    if deadline:
-        fields.append(f"Next Action Deadline: {deadline.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
-    fields.append("Assignees: " + "; ".join(assignees))
-    if cc:
-        fields.append("CC: " + ", ".join(cc))
-    fields += [f"Submitter: {submitter}", f"Ticket URL: https://ticket.example.org/{ticket}", ""]
-    for when, who, text in entries:
-        local = when.astimezone(CST)
-        fields += [f"Entered on {local:%m/%d/%Y} at {local:%H:%M:%S} CST (GMT-0600) by {who}:", text, ""]
-    body = "\n".join(fields)
-    m = _base(f"<goc.{ticket}.{int(at.timestamp())}.{n}@ticket.example.org>",
-              f"{title} ISSUE={ticket} PROJ=71", '"GOC Ticket" <ticket@example.org>', at)
-    if html:
-        m.set_content(_as_html(body), subtype="html")
-    else:
-        m.set_content(body, cte="quoted-printable")
-    return m.as_bytes()
-
-
-def rt_mail(ticket: int, title: str, at: datetime, *, transaction: str, actor: str, actor_email: str,
-            owner="Nobody", requestor="jane@example.edu", status="new", content="", subject_prefix="",
-            n=0) -> bytes:
-    """One RT notification in the default `Transaction` template."""
-    stamp = at.astimezone(CST)
-    body = (f"{stamp:%a %b %d %H:%M:%S %Y}: Request {ticket} was acted upon.\n"
-            f" Transaction: {transaction}\n       Queue: software\n     Subject: {title}\n"
-            f"       Owner: {owner}\n  Requestors: {requestor}\n      Status: {status}\n"
-            f" Ticket <URL: https://rt.example.org/Ticket/Display.html?id={ticket} >\n\n{content}\n")
-    m = _base(f"<rt-5.0.5-{4000 + n}-{int(at.timestamp())}-{n % 97}.{ticket}-5-0@example.org>",
-              f"[rt.example.org #{ticket}] {subject_prefix}{title}", f'"{actor} via RT" <software@rt.example.org>', at,
-              {"X-RT-Ticket": f"rt.example.org #{ticket}", "X-Managed-by": "RT 5.0.5 (http://www.bestpractical.com/rt/)",
-               "X-RT-Originator": actor_email, "X-RT-Loop-Prevention": "rt.example.org",
-               "References": f"<RT-Ticket-{ticket}@example.org>"})
-    m.set_content(body)
-    return m.as_bytes()
-
-
-def _as_html(text: str) -> str:
-    import html
-    return "<html><body>" + "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n")) + "</body></html>"
+from tests.builders import CST, LIST, LIST_ID, goc_mail, rt_mail  # noqa: F401 (the mails; re-exported)
 
 
 TEAM = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org"),

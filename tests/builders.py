@@ -1,5 +1,8 @@
-"""Builders for the policy, handoff and render tests: a team in America/Chicago with US holidays,
-a duty ledger, tickets built directly or by folding `Change`s through `apply`, local instants.
+"""Builders for the tests: a team in America/Chicago with US holidays, a duty ledger, tickets
+built directly or by folding `Change`s through `apply`, local instants, and the notification mails
+of SPEC 7.1 (GOC/FootPrints) and 7.2 (Request Tracker) as a ticket system sends them through the
+list (Received hops, list headers, quoted-printable bodies, HTML alternatives,
+`Auto-Submitted: auto-generated`). bench/corpus.py builds its streams from the same mails.
 
 Calendar notes (America/Chicago, 2026): DST ends Sunday 2026-11-01 (CDT UTC-5 -> CST UTC-6);
 Thanksgiving is Thursday 2026-11-26; Mondays in November: 2, 9, 16, 23, 30.
@@ -7,8 +10,14 @@ Thanksgiving is Thursday 2026-11-26; Mondays in November: 2, 9, 16, 23, 30.
 from __future__ import annotations
 
 import copy
+import html
 import mailbox
-from datetime import date, datetime, timezone
+import random
+import zlib
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildaemon.apply import apply
@@ -17,7 +26,10 @@ from maildaemon.model import Change, Team, Ticket
 from maildaemon.rotation import Assignment
 
 CHICAGO = ZoneInfo("America/Chicago")
+CST = timezone(timedelta(hours=-6), "CST")          # the fixed offset GOC prints its entries in
 LIST = "software-support-stream@example.org"
+LIST_ID = "Software support stream <software-support-stream.example.org>"
+DEMO_STREAM = Path(__file__).resolve().parents[1] / "maildaemon" / "demo" / "stream.mbox"
 FROM = "software-triage@example.org"
 TRIAGE = "Software Support (Triage)"
 ADA, GRACE, ALAN, LINUS = "ada@example.org", "grace@example.org", "alan@example.org", "linus@example.org"
@@ -150,3 +162,103 @@ def write_mbox(path, mails) -> str:
         box.add(m)
     box.close()
     return str(path)
+
+
+# --- notification mails (SPEC 7.1, 7.2) ------------------------------------------------------
+
+def _base(msg_id: str, subject: str, from_: str, at: datetime, extra: dict | None = None) -> EmailMessage:
+    m = EmailMessage()
+    m["Received"] = (f"from lists.example.org (lists.example.org [192.0.2.10]) by mx.example.org "
+                     f"with ESMTPS id {zlib.crc32(msg_id.encode()) % 10**8:08d}; {format_datetime(at + timedelta(seconds=4))}")
+    m["Received"] = f"from ticket.example.org by lists.example.org with ESMTP; {format_datetime(at + timedelta(seconds=2))}"
+    m["From"] = from_
+    m["To"] = LIST
+    m["Subject"] = subject
+    m["Date"] = format_datetime(at)
+    m["Message-ID"] = msg_id
+    m["Auto-Submitted"] = "auto-generated"
+    m["Precedence"] = "bulk"
+    m["List-Id"] = LIST_ID
+    for k, v in (extra or {}).items():
+        m[k] = v
+    return m
+
+
+def goc_mail(ticket: int, title: str, at: datetime, *, status="Engineering", assignees=("Software Support (Triage)",),
+             next_action="SOFTWARE TRIAGE", deadline: datetime | None = None, cc=(), submitter="Jane User <jane@example.edu>",
+             entries=(), html=False, n=0) -> bytes:
+    """One FootPrints notification; `entries` are (datetime, author, text), newest first."""
+    fields = [f"Ticket ID: {ticket}", f"Title: {title}", f"Status: {status}", "Priority: 4 (Normal)",
+              f"Next Action: {next_action}"]
+    if deadline:
+        fields.append(f"Next Action Deadline: {deadline.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    fields.append("Assignees: " + "; ".join(assignees))
+    if cc:
+        fields.append("CC: " + ", ".join(cc))
+    fields += [f"Submitter: {submitter}", f"Ticket URL: https://ticket.example.org/{ticket}", ""]
+    for when, who, text in entries:
+        local = when.astimezone(CST)
+        fields += [f"Entered on {local:%m/%d/%Y} at {local:%H:%M:%S} CST (GMT-0600) by {who}:", text, ""]
+    body = "\n".join(fields)
+    m = _base(f"<goc.{ticket}.{int(at.timestamp())}.{n}@ticket.example.org>",
+              f"{title} ISSUE={ticket} PROJ=71", '"GOC Ticket" <ticket@example.org>', at)
+    if html:
+        m.set_content(_as_html(body), subtype="html")
+    else:
+        m.set_content(body, cte="quoted-printable")
+    return m.as_bytes()
+
+
+def rt_mail(ticket: int, title: str, at: datetime, *, transaction: str, actor: str, actor_email: str,
+            owner="Nobody", requestor="jane@example.edu", status="new", content="", subject_prefix="",
+            n=0) -> bytes:
+    """One RT notification in the default `Transaction` template."""
+    stamp = at.astimezone(CST)
+    body = (f"{stamp:%a %b %d %H:%M:%S %Y}: Request {ticket} was acted upon.\n"
+            f" Transaction: {transaction}\n       Queue: software\n     Subject: {title}\n"
+            f"       Owner: {owner}\n  Requestors: {requestor}\n      Status: {status}\n"
+            f" Ticket <URL: https://rt.example.org/Ticket/Display.html?id={ticket} >\n\n{content}\n")
+    m = _base(f"<rt-5.0.5-{4000 + n}-{int(at.timestamp())}-{n % 97}.{ticket}-5-0@example.org>",
+              f"[rt.example.org #{ticket}] {subject_prefix}{title}", f'"{actor} via RT" <software@rt.example.org>', at,
+              {"X-RT-Ticket": f"rt.example.org #{ticket}", "X-Managed-by": "RT 5.0.5 (http://www.bestpractical.com/rt/)",
+               "X-RT-Originator": actor_email, "X-RT-Loop-Prevention": "rt.example.org",
+               "References": f"<RT-Ticket-{ticket}@example.org>"})
+    m.set_content(body)
+    return m.as_bytes()
+
+
+def _as_html(text: str) -> str:
+    return "<html><body>" + "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n")) + "</body></html>"
+
+
+def demo_stream() -> list[bytes]:
+    """The mails of the shipped demo stream (maildaemon/demo/stream.mbox), in order."""
+    box = mailbox.mbox(str(DEMO_STREAM), create=False)
+    try:
+        return [m.as_bytes() for m in box]
+    finally:
+        box.close()
+
+
+def stream(n: int, seed: int = 7) -> list[bytes]:
+    """`n` GOC and RT notifications about a few dozen tickets, a few minutes apart, each GOC mail
+    carrying its ticket's latest entries (so mails grow as a real thread does). Seeded."""
+    rnd = random.Random(seed)
+    at = datetime(2026, 9, 1, 9, 0, tzinfo=CST)
+    entries: dict[int, list] = {}
+    out = []
+    for i in range(n):
+        at += timedelta(minutes=rnd.randint(1, 60))
+        tid = rnd.choice([41000 + k for k in range(20)] + [1000 + k for k in range(20)])
+        title = f"Ticket {tid} at site {tid % 7}"
+        who = rnd.choice(list(NAMES.values()) + ["Jane User"])
+        text = f"Update {i} on ticket {tid}. " * rnd.randint(1, 30)
+        if tid >= 41000:
+            entries.setdefault(tid, []).insert(0, (at, who, text))
+            out.append(goc_mail(tid, title, at, status=rnd.choice(["Engineering", "Customer", "Resolved"]),
+                                entries=entries[tid][:6], html=i % 5 == 0, n=i))
+        else:
+            out.append(rt_mail(tid, title, at, transaction=f"Correspondence added by {who}", actor=who,
+                               actor_email="jane@example.edu", status=rnd.choice(["open", "stalled"]),
+                               content=text, n=i))
+    return out

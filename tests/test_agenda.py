@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 from builders import write_mbox
 from team_file import TEAM_TOML
 from maildaemon.brief import due_briefs

@@ -4,7 +4,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 from maildaemon.config import team_from_dict
 from maildaemon import ownmail
 from maildaemon.model import RawMail

@@ -5,7 +5,7 @@ import json
 import mailbox
 from datetime import datetime
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 from builders import write_mbox
 
 SCHEMA_KEYS = {"key", "system", "id", "title", "url", "status", "status_raw", "next_action", "owner", "assignees",

@@ -3,7 +3,7 @@ the log says so once a day. In process, with a Maildir source and the clock pass
 import logging
 from datetime import datetime
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from maildaemon.daemon import Daemon
 
 

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.corpus import CST
+from builders import CST
 from maildaemon.daemon import Daemon
 
 ROOT = Path(__file__).resolve().parent.parent

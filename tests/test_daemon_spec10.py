@@ -4,7 +4,7 @@ Maildir source read live by `sync` and the clock passed in."""
 import logging
 from datetime import datetime
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from builders import local
 from maildaemon.daemon import Daemon
 

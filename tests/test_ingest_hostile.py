@@ -3,7 +3,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from maildaemon import ownmail
 from builders import write_mbox
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 from builders import write_mbox
 from maildaemon.config import check_team_file, load_team, team_from_dict
 from maildaemon.model import Change

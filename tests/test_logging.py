@@ -5,7 +5,7 @@ import mailbox
 import re
 from datetime import datetime
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from maildaemon import cli as cli_module
 
 

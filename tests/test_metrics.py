@@ -4,7 +4,7 @@ from datetime import datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 
 SYNC_AT = "2026-11-24T12:00:00-06:00"
 

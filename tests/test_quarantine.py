@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 
 from maildaemon.quarantine import Entry, Quarantine
 from builders import write_mbox

@@ -3,7 +3,7 @@ import json
 import os
 from datetime import datetime
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 
 
 def test_a_sync_with_nothing_new_leaves_the_state_file_alone_and_status_shows_it(cli, tmp_path):

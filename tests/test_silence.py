@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 
 import spec10
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from builders import LEDGER, liso, local, sent
 from maildaemon.config import load_team
 from maildaemon.ingest import ingest

@@ -43,7 +43,7 @@ def test_a_closed_ticket_ends_its_snooze(cli):
     """Snoozed, then resolved: the snooze is over, even if the ticket is reopened later."""
     from datetime import datetime
 
-    from bench.corpus import CST, rt_mail
+    from builders import CST, rt_mail
     from builders import write_mbox
     cli("import", week(cli.root))
     assert cli("snooze", "rt:1234", "--until", "2026-12-31", "--now", "2026-11-24T12:00")[0] == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 
 from maildaemon.atomic import StateIOError, ensure_dir, write_atomic
 from maildaemon.store import Store

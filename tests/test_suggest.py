@@ -256,7 +256,7 @@ def test_tickets_json_gives_every_unowned_open_ticket_its_suggested_owners(cli):
     import json
     from datetime import datetime as dt
 
-    from bench.corpus import CST, goc_mail
+    from builders import CST, goc_mail
     from builders import write_mbox
     t = lambda d, h: dt(2026, 11, d, h, 0, tzinfo=CST)  # noqa: E731
     mails = []
@@ -278,7 +278,7 @@ def test_suggest_false_in_the_team_file_keeps_a_member_out(cli):
     import json
     from datetime import datetime as dt
 
-    from bench.corpus import CST, goc_mail
+    from builders import CST, goc_mail
     from builders import write_mbox
     t = lambda d, h: dt(2026, 11, d, h, 0, tzinfo=CST)  # noqa: E731
     mails = [goc_mail(41100 + n, f"CVMFS mount fails on worker {n}", t(2 + n, 9), n=n,

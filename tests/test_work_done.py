@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import spec10
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from builders import ADA, ALAN, liso, local, write_mbox
 from maildaemon.model import Outage
 from maildaemon.render import compose, environment, message_id

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 
 pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 
 pytestmark = pytest.mark.live
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from maildaemon import outbox
 from maildaemon.config import ServerSettings
 from maildaemon.model import Outgoing

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bench.corpus import CST, corpus, goc_mail, rt_mail
-from bench.demo_stream import demo_stream
+from builders import CST, goc_mail, rt_mail, stream as corpus
+from builders import demo_stream
 
 pytestmark = pytest.mark.live
 

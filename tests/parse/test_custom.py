@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import CST, goc_mail
+from builders import CST, goc_mail
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, Quarantined, classify, parsers_for

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from bench.corpus import CST, goc_mail, rt_mail
+from builders import CST, goc_mail, rt_mail
 from maildaemon.apply import apply
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
