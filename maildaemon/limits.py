@@ -1,7 +1,8 @@
-"""A CPU budget for work whose cost depends on what a stranger wrote (SPEC 9).
+"""Budgets for work whose cost depends on what a stranger wrote (SPEC 9): the size of a mail
+read (`DEFAULT_MAX_MAIL_BYTES`, MAILDAEMON_MAX_MAIL_BYTES) and the CPU time spent on one.
 
-Every regex and conversion on mail text is meant to be linear; this is the backstop that makes a
-mistake there (or in a library) cost one quarantined mail instead of a stalled stream. The budget
+Every regex and conversion on mail text is meant to be linear; the CPU budget is the backstop that
+makes a mistake there (or in a library) cost one quarantined mail instead of a stalled stream. The budget
 is process CPU time (ITIMER_PROF), not wall time, so a busy machine does not quarantine good mail.
 Python delivers the signal between bytecodes, and `re` checks for signals while it matches, so a
 runaway match is interrupted too. Signals reach only the main thread: elsewhere the budget is not
@@ -13,6 +14,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
+DEFAULT_MAX_MAIL_BYTES = 10 * 1024 * 1024     # a bigger mail is quarantined "too large", unread
 CLASSIFY_CPU_SECONDS = 1.0
 
 

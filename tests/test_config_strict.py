@@ -292,14 +292,14 @@ def test_the_bundled_example_team_files_pass(path):
 
 def test_team_file_snippets_in_the_docs_use_only_known_keys():
     """A ```toml block of README.md or docs/*.md that parses is at least free of unknown keys."""
-    from maildaemon.config import _unknown_keys
+    from maildaemon.config import unknown_keys
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for block in re.findall(r"```toml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S):
             try:
                 data = tomllib.loads(block)
             except tomllib.TOMLDecodeError:
                 continue
-            assert [str(e) for e in _unknown_keys(data)] == [], doc.name
+            assert [str(e) for e in unknown_keys(data)] == [], doc.name
 
 
 # --- the environment -------------------------------------------------------------------------------
