@@ -45,7 +45,7 @@ from tinydb.storages import Storage
 
 from maildaemon.atomic import (DIR_MODE, FILE_MODE, ensure_dir, explain, link_refused, open_own, read_bytes,
                                write_atomic)
-from maildaemon.config import ConfigError
+from maildaemon.errors import ConfigError
 from maildaemon.logfile import LogFile, needle
 from maildaemon.model import DONE_STATUSES, HistoryEntry, Ticket, compact
 from maildaemon.model import iso as _iso

@@ -49,7 +49,7 @@ class FileSource:
 
     def __init__(self, path, batch_size: int = 100, max_bytes: int | None = None,
                  batch_bytes: int | None = None):
-        from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
+        from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
         self.max_bytes = max_bytes if max_bytes is not None else DEFAULT_MAX_MAIL_BYTES

@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Iterator
 
-from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
+from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
 from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of
 from maildaemon.source.maildir import is_maildir, ordered, read, scan

@@ -45,7 +45,8 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient import tls as imapclient_tls
 from imapclient.exceptions import LoginError
 
-from maildaemon.config import DEFAULT_MAX_MAIL_BYTES, ServerSettings
+from maildaemon.config import ServerSettings
+from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
 from maildaemon.source import HEADER_CAP, SourceError, default_batch_bytes, header_of
 

@@ -5,7 +5,7 @@ sources that use them.
 """
 from __future__ import annotations
 
-from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
+from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.source import Source
 
 

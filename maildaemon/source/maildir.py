@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from maildaemon.config import DEFAULT_MAX_MAIL_BYTES
+from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
 from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of
 
