@@ -23,10 +23,14 @@ Importable from the repository root as `tests.hostile.corpus` (the tests and
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.builders import TEAM_DATA
+from tests.team_file import toml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "parse" / "fixtures"
 LIST = "software-support-stream@example.org"
@@ -74,102 +78,40 @@ class Legit:
 
 # --- the team ------------------------------------------------------------------------------
 
-_TEAM = """
-[team]
-name = "Software Team"
-timezone = "America/Chicago"
-list_address = "software-support-stream@example.org"
-triage_user = "Software Support (Triage)"
-triage_next_action = "SOFTWARE TRIAGE"
-from_address = "software-triage@example.org"
-trusted_senders = ["ticket@example.org", "*@rt.example.org", "notifications@github.com", "jira@example.org",
-                   "noreply@helpdesk.example.org", "helpdesk@ggus.eu"]
-holidays = "US"
-duty_start = "mon"
-work_hours = "09:00-17:00"
-{auth}
-[policy]
-unassigned_after_hours = 4
-stale_after_days = 2
-user_wait_days = 5
-user_close_days = 10
-repeat_after_days = 2
-reminder_times = ["09:30", "14:00"]
-announce_time = "mon 09:00"
-handoff_time = "fri 15:00"
-
-[[members]]
-name = "Ada Lovelace"
-email = "ada@example.org"
-aliases = ["Ada L.", "alovelace", "@alovelace"]
-
-[[members]]
-name = "Grace Hopper"
-email = "grace@example.org"
-aliases = ["@ghopper"]
-
-[[members]]
-name = "Alan Turing"
-email = "alan@example.org"
-
-[[members]]
-name = "Linus Torvalds"
-email = "linus@example.org"
-rotation = false
-
-[[outages]]
-member = "ada@example.org"
-start = 2026-12-21
-end = 2027-01-01
-
-[[meetings]]
-day = "wed"
-time = "16:00"
-name = "Operations meeting"
-
-# A Bugzilla-like system: its fields are read only above the comment marker, so a user's comment
-# can never be read as the system's fields.
-[[systems]]
-name = "bugs"
-trusted_senders = ["bugzilla-daemon@bugs.example.org"]
-key = '\\[Bug (?P<id>\\d+)\\]'
-body_until = '^-{{5,}} Comment'
-status_map = {{ "NEEDINFO" = "waiting-on-user", "RESOLVED" = "resolved", "CLOSED" = "closed" }}
-
-[systems.fields]
-title = '^[ \\t]*Summary:[ \\t]*(?P<value>[^\\n]+)$'
-status = '^[ \\t]*Status:[ \\t]*(?P<value>[^\\n]+)$'
-owner = '^[ \\t]*Assignee:[ \\t]*(?P<value>[^\\n]+)$'
-submitter = '^[ \\t]*Reporter:[ \\t]*(?P<value>[^\\n]+)$'
-
-# Team regexes that backtrack catastrophically (SPEC 9: they run under a time limit).
-# `(a|aa)+$` is exponential in every backtracking engine, the `regex` module included.
-[[systems]]
-name = "slowkey"
-trusted_senders = ["alerts@slow.example.net"]
-key = '\\[SK-(?P<id>\\d+)\\] (a|aa)+$'
-
-[[systems]]
-name = "slowfield"
-trusted_senders = ["alerts@slow.example.net"]
-key = '\\[SF-(?P<id>\\d+)\\]'
-
-[systems.fields]
-summary = '^Note:[ \\t]*(?P<value>(a|aa)+)$'
-
-# `(a+)+$`: exponential in Python's `re`; an engine that is immune to it simply finds no match.
-[[systems]]
-name = "nestedplus"
-trusted_senders = ["alerts@slow.example.net"]
-key = '\\[NP-(?P<id>\\d+)\\] (a+)+$'
-"""
+SLOW = "alerts@slow.example.net"
+SYSTEMS = [
+    # A Bugzilla-like system: its fields are read only above the comment marker, so a user's
+    # comment can never be read as the system's fields.
+    {"name": "bugs", "trusted_senders": ["bugzilla-daemon@bugs.example.org"], "key": r"\[Bug (?P<id>\d+)\]",
+     "body_until": r"^-{5,} Comment",
+     "status_map": {"NEEDINFO": "waiting-on-user", "RESOLVED": "resolved", "CLOSED": "closed"},
+     "fields": {field: rf"^[ \t]*{label}:[ \t]*(?P<value>[^\n]+)$" for field, label in
+                (("title", "Summary"), ("status", "Status"), ("owner", "Assignee"), ("submitter", "Reporter"))}},
+    # Team regexes that backtrack catastrophically (SPEC 9: they run under a time limit).
+    # `(a|aa)+$` is exponential in every backtracking engine, the `regex` module included.
+    {"name": "slowkey", "trusted_senders": [SLOW], "key": r"\[SK-(?P<id>\d+)\] (a|aa)+$"},
+    {"name": "slowfield", "trusted_senders": [SLOW], "key": r"\[SF-(?P<id>\d+)\]",
+     "fields": {"summary": r"^Note:[ \t]*(?P<value>(a|aa)+)$"}},
+    # `(a+)+$`: exponential in Python's `re`; an engine that is immune to it simply finds no match.
+    {"name": "nestedplus", "trusted_senders": [SLOW], "key": r"\[NP-(?P<id>\d+)\] (a+)+$"},
+]
 
 
 def team_toml(auth: bool = False) -> str:
-    """The team file of these tests (tests/builders.py's team, every fixture sender trusted, the
-    fixtures' Freshdesk system and the `[[systems]]` above); `auth`: require_authentication on."""
-    auth_lines = 'require_authentication = true\nauthserv_id = "mx.example.org"\n' if auth else ""
-    return _TEAM.format(auth=auth_lines) + "\n" + (FIXTURES / "custom" / "_system.toml").read_text()
+    """The team file of these tests: the team of tests/builders.py with every fixture's sender
+    trusted, the members' chat handles as aliases, one meeting, the fixtures' Freshdesk system and
+    the SYSTEMS above; `auth`: require_authentication on."""
+    data = copy.deepcopy(TEAM_DATA)
+    data["team"]["trusted_senders"] = ["ticket@example.org", "*@rt.example.org", "notifications@github.com",
+                                       "jira@example.org", "noreply@helpdesk.example.org", "helpdesk@ggus.eu"]
+    if auth:
+        data["team"].update(require_authentication=True, authserv_id="mx.example.org")
+    ada, grace = data["members"][:2]
+    ada["aliases"] = [*ada["aliases"], "@alovelace"]
+    grace["aliases"] = ["@ghopper"]
+    data["meetings"] = [m for m in data["meetings"] if m["name"] == "Operations meeting"]
+    data["systems"] = SYSTEMS
+    return toml(data) + "\n" + (FIXTURES / "custom" / "_system.toml").read_text()
 
 
 def team(auth: bool = False):
