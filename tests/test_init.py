@@ -21,7 +21,7 @@ from builders import CST, goc_mail, rt_mail
 from builders import write_mbox
 from maildaemon.config import check_team_file, load_team, team_from_dict
 from maildaemon.model import Change
-from maildaemon.propose import Seen, Survey, _Headers, toml_string
+from maildaemon.propose import SenderHeaders, Seen, Survey, toml_string
 
 FIXTURES = Path(__file__).parent / "parse" / "fixtures"
 LIST = "software-support-stream@example.org"
@@ -222,7 +222,7 @@ def test_a_name_with_line_breaks_cannot_add_keys_or_tables():
     survey = Survey()
     for c in (opened, change):
         survey.seen.append(Seen(system="goc", change=c, machine=True,
-                                senders=_Headers({"from": ["GOC <ticket@example.org>"]}),
+                                senders=SenderHeaders({"from": ["GOC <ticket@example.org>"]}),
                                 list_votes=((LIST, 3),), links=((evil, "eve@example.org", ""),)))
     data = tomllib.loads(survey.proposal('test "]\n[x]'))
     assert set(data) == TEAM_TABLES
