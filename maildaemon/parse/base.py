@@ -135,6 +135,12 @@ def email_of(value: str | None) -> str | None:
     return addr.lower() if "@" in addr else None
 
 
+def people_addresses(value: str) -> tuple[str, ...]:
+    """Each person of a list field (`split_people`): its lower-cased address where it has one, else
+    as written ('Ada <ADA@x>; Bob' -> ('ada@x', 'Bob'))."""
+    return tuple(email_of(person) or person for person in split_people(value))
+
+
 SEPARATORS = " \t-\u2013\u2014:|,;"     # what joins a ticket token to the title in a subject
 
 

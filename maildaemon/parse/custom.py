@@ -53,8 +53,8 @@ from __future__ import annotations
 import regex
 
 from maildaemon.model import Change, SystemSpec
-from maildaemon.parse.base import (around, email_of, first_line, split_people, subject_token, when,
-                                   MAX_VALUE, RegexTimeout, Unparseable)
+from maildaemon.parse.base import (around, email_of, first_line, people_addresses, split_people, subject_token,
+                                   when, MAX_VALUE, RegexTimeout, Unparseable)
 from maildaemon.parse.mail import Mail
 from maildaemon.parse.trust import matches, sender
 
@@ -107,7 +107,7 @@ class CustomParser:
             next_action=f.get("next_action"),
             priority=f.get("priority") or None,
             assignees=assignees,
-            cc=tuple(email_of(x) or x for x in split_people(f["cc"])) if "cc" in f else None,
+            cc=people_addresses(f["cc"]) if "cc" in f else None,
             submitter=email_of(f.get("submitter")),
             actor=f.get("actor") or None,
             summary=first_line(f.get("summary") or mail.text),

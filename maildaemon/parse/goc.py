@@ -32,8 +32,8 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from maildaemon.model import Change
-from maildaemon.parse.base import (address, around, first_line, labelled_fields, scanned, split_people,
-                                   subject_token, when, Unparseable)
+from maildaemon.parse.base import (address, around, first_line, labelled_fields, people_addresses, scanned,
+                                   split_people, subject_token, when, Unparseable)
 from maildaemon.parse.mail import Mail, clean_subject
 
 # `[^\s=]` (not `\S`): each try stops at the next `=`, so `ISSUE=ISSUE=...` is one pass, not n²
@@ -97,7 +97,7 @@ class GocParser:
             next_action_deadline=deadline(f.get("deadline")),
             priority=f.get("priority") or None,
             assignees=split_people(f["assignees"]) if "assignees" in f else None,
-            cc=_cc(f["cc"]) if "cc" in f else None,
+            cc=people_addresses(f["cc"]) if "cc" in f else None,
             submitter=submitter,
             actor=actor,
             actor_at=newest[1] if newest else None,
@@ -196,14 +196,6 @@ def _submitter(value: str | None) -> tuple[str, str | None]:
     if "@" not in addr:
         return (value or "").strip(), None
     return name.strip(), addr.strip().lower()
-
-
-def _cc(value: str) -> tuple[str, ...]:
-    out = []
-    for person in split_people(value):
-        name, addr = address(person)
-        out.append(addr.lower() if "@" in addr else person)
-    return tuple(out)
 
 
 def _url(value: str | None) -> str | None:
