@@ -1,8 +1,12 @@
-"""`maildaemon run`: the long-running loop. IMAP IDLE (poll fallback), the duty tick, systemd.
+"""`maildaemon run`: the long-running loop. The stream, the duty tick, systemd.
 
-One loop; each turn blocks at most until the next thing to do (an IMAP event, the poll interval,
-the next minute tick, the watchdog) and never longer than the watchdog allows:
-    wait for mail (IDLE, or sleep) -> catch up (ingest) -> run_pending() -> WATCHDOG=1
+One loop; each turn blocks at most until the next thing to do (news on the stream, the poll
+interval, the next minute tick, the watchdog) and never longer than the watchdog allows:
+    source.wait() -> catch up (ingest) -> run_pending() (decide, send) -> WATCHDOG=1
+The loop only orders these steps. How to wait for news (IMAP IDLE with a poll fallback, a
+Maildir's poll), connecting, reconnecting and its backoff belong to the source
+(`source.LiveSource`); a stream that cannot be read raises `Unavailable`, which is logged with
+the time of the next attempt while the ticks go on.
 SMTP is the one thing not in the loop: the tick writes what is due to the outbox and a sender
 thread delivers it (one pass at a time, bounded by the outbox's deadlines), so a slow or silent
 SMTP server never stops the stream from being read or the watchdog from being fed (SPEC 9).
@@ -12,16 +16,13 @@ at any moment catches up what was due and sends nothing twice (schedule itself w
 persist nor catch up, and a raising job would starve the others, so every job is guarded).
 SIGTERM stops after the current step (a mail on the wire is cut and stays queued); SIGHUP re-reads
 the env file, the team file and the templates, keeping the old configuration if the new one is
-wrong. A signal wakes the loop at once
-(`signal.set_wakeup_fd`), so a stop never waits for an IDLE timeout.
+wrong. A signal wakes the loop at once (`signal.set_wakeup_fd`: the source's wait watches the
+pipe), so a stop never waits for an IDLE timeout.
 """
 from __future__ import annotations
 
-import imaplib
 import logging
 import os
-import random
-import select
 import signal
 import threading
 import time
@@ -34,13 +35,11 @@ from maildaemon import business, duty, outbox, policy
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
-from maildaemon.source import SourceError
+from maildaemon.source import LiveSource, SourceError, Unavailable
 from maildaemon.source.live import live_source
 from maildaemon.store import Store, StoreError
 
 log = logging.getLogger("maildaemon.daemon")
-IDLE_SLICE = 25 * 60          # re-issue IDLE well within RFC 2177's 29 minutes
-MAX_BACKOFF = 300
 QUIET_MAX = timedelta(hours=1)   # a tick decides again at least this often, whatever the agenda says
 
 
@@ -58,17 +57,6 @@ class _Wake:
                 pass
         except BlockingIOError:
             pass
-
-
-class _OpenSession:
-    """An already connected IMAP session seen as a Source, so the daemon shares `ingest` with sync."""
-    remote = True          # network reads: ingest takes the state lock per batch, not around them
-
-    def __init__(self, source, session):
-        self.id, self._source, self._session = source.id, source, session
-
-    def batches(self, position):
-        return self._source.catch_up(self._session, position)
 
 
 class _Sender:
@@ -110,11 +98,7 @@ class Daemon:
         self.notify = notifier or Notifier(environ)
         self.stopping = False
         self.reload_requested = False
-        self.session = None
-        self.catch_up_needed = True
-        self.retry_at = 0.0
-        self.backoff = 1.0
-        self.next_poll = 0.0
+        self.source: LiveSource | None = None
         self.sender = _Sender()
         self.quiet: tuple | None = None      # (state identity, time): no mail falls due before it
         self.nobody_said = None          # the local date "no one on duty" was last logged
@@ -123,17 +107,20 @@ class Daemon:
     # --- configuration ------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read and check everything; raises ConfigError (exit 2 at start, kept old on reload)."""
+        """Read and check everything, then use it; raises ConfigError (exit 2 at start; on reload
+        the running configuration is kept, whole)."""
         settings: Settings = load_settings(read_environment(self.env_file, self.environ))
         require_source(settings)
         team = load_team(settings.team_file)
-        self.templates = duty.templates(settings.templates_dir)
-        self.settings, self.team, self.store = settings, team, Store.from_settings(settings)
-        self.store.ensure()
-        from maildaemon import business
+        templates = duty.templates(settings.templates_dir)
+        store = Store.from_settings(settings)
+        store.ensure()
         from maildaemon.store import HolidayFile
-        business.use_calendar_cache(HolidayFile(self.store.dir))
-        self.source = live_source(settings, attempts=1)     # the loop does its own backoff
+        business.use_calendar_cache(HolidayFile(store.dir))
+        old, self.source = self.source, live_source(settings, follow=True)
+        self.settings, self.team, self.templates, self.store = settings, team, templates, store
+        if old is not None:
+            old.close()             # the new source connects at its first wait and catches up
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -148,7 +135,7 @@ class Daemon:
         self.read_stream()
         self._guarded(self.tick)
         self.notify.ready(self._status_line())
-        log.info("running: %s; %s", self.source.id if self.source else "no source", self._status_line())
+        log.info("running: %s; %s", self.source.id, self._status_line())
         try:
             while not self.stopping:
                 if self.reload_requested:
@@ -159,7 +146,7 @@ class Daemon:
         finally:
             self.notify.send("STOPPING=1")
             self.sender.shutdown()
-            self._drop_session()
+            self.source.close()
             signal.set_wakeup_fd(-1)
             log.info("stopped")
         return 0
@@ -218,71 +205,19 @@ class Daemon:
             self.nobody_said = None
 
     def read_stream(self, wait: float = 0.0) -> None:
-        """Catch up with the stream, then wait up to `wait` seconds for more (or a signal)."""
-        if self.source is None:
-            self._sleep(wait)
-            return
-        if not hasattr(self.source, "connect"):                 # a local Maildir: poll it
-            if time.monotonic() >= self.next_poll:
-                self._guarded(self._ingest, self.source)
-                self.next_poll = time.monotonic() + self.settings.poll_seconds
-            self._sleep(min(wait, max(0.0, self.next_poll - time.monotonic())))
-            return
+        """Wait up to `wait` seconds for news on the stream (or a signal), then catch up with it."""
         try:
-            self._imap_step(wait)
-        except SourceError as e:
-            self._failed(str(e))
-        except (OSError, EOFError, imaplib.IMAP4.error) as e:
-            self._failed(f"IMAP {self.settings.imap.host}:{self.settings.imap.port}: connection lost: "
-                         f"{type(e).__name__}: {e}")
-
-    def _imap_step(self, wait: float) -> None:
-        if self.session is None:
-            if time.monotonic() < self.retry_at:
-                self._sleep(min(wait, self.retry_at - time.monotonic()))
-                return
-            self.session = self.source.connect()
-            self.catch_up_needed = True
-            self.backoff = 1.0
-            log.info("connected to %s (%s)", self.source.id, "IDLE" if self.session.idle else
-                     f"no IDLE: polling every {self.settings.poll_seconds}s")
-        if self.catch_up_needed:
-            self._ingest(_OpenSession(self.source, self.session))
-            self.catch_up_needed = False
-            self.next_poll = time.monotonic() + self.settings.poll_seconds
-        if wait <= 0:
-            return
-        client = self.session.client
-        if not self.session.idle:
-            self._sleep(min(wait, max(0.0, self.next_poll - time.monotonic())))
-            if time.monotonic() >= self.next_poll and not self.stopping:
-                with self.session.limit("NOOP"):
-                    client.noop()
-                self.catch_up_needed = True
-            return
-        with self.session.limit("IDLE"):
-            client.idle()
-        try:
-            ready, _, _ = select.select([client.socket(), self.wake.r], [], [], min(wait, IDLE_SLICE))
-            if self.wake.r in ready:
-                self.wake.drain()
-            responses = client.idle_check(timeout=0) if client.socket() in ready else []
+            if self.source.wait(wait, self.wake.r) and not self.stopping:
+                self._ingest()
+        except Unavailable as e:
+            self._unavailable(e)
+        except Exception as e:
+            self._failed("_ingest", e)
         finally:
-            with self.session.limit("DONE"):
-                client.idle_done()
-        if client.socket() in ready and not responses:
-            raise EOFError("the server closed the connection")
-        if any(r and r[0] == b"BYE" for r in responses):
-            raise EOFError("the server said BYE")
-        if not responses:
-            with self.session.limit("NOOP"):
-                responses = client.noop()[1]                 # a dead peer shows up here, not in IDLE
-        # never rely on IDLE alone: also look every poll interval (a server may miss a notification)
-        if responses or time.monotonic() >= self.next_poll:
-            self.catch_up_needed = True
+            self.wake.drain()
 
-    def _ingest(self, source) -> None:
-        counts = ingest(source, self.store, self.team, self.clock(), progress=self._progress)
+    def _ingest(self) -> None:
+        counts = ingest(self.source, self.store, self.team, self.clock(), progress=self._progress)
         if counts.fetched:
             log.info("stream: %s", counts.line())
 
@@ -292,53 +227,40 @@ class Daemon:
 
     # --- failures, signals, helpers -----------------------------------------------------
 
-    def _failed(self, message: str) -> None:
-        self._drop_session()
-        delay = min(MAX_BACKOFF, self.backoff) * random.uniform(0.8, 1.2)
-        self.backoff = min(MAX_BACKOFF, self.backoff * 2)
-        self.retry_at = time.monotonic() + delay
-        log.error("%s; reconnecting in %.0fs", message, delay)
+    def _unavailable(self, e: Unavailable) -> None:
+        """The stream is down: say so (log, state, systemd status); the source retries by itself."""
+        log.error("%s; reconnecting in %.0fs", e, e.retry_in)
         try:
             with self.store.transaction(wait=5) as txn:
-                txn.set_meta("last_error", {"at": self.clock().isoformat(timespec="seconds"), "message": message})
+                txn.set_meta("last_error", {"at": self.clock().isoformat(timespec="seconds"), "message": str(e)})
                 txn.commit()
-        except StoreError as e:
-            log.error("%s", e)
-        self.notify.status(f"stream unavailable: {message}")
-
-    def _drop_session(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
+        except StoreError as err:
+            log.error("%s", err)
+        self.notify.status(f"stream unavailable: {e}")
 
     def _guarded(self, job, *args) -> None:
         """Run a job; log a failure in one line and carry on (one bad tick must not stop the rest)."""
         try:
             job(*args)
-        except (StoreError, SourceError, OSError) as e:
-            log.error("%s failed: %s", getattr(job, "__name__", "job"), e)
-            self.store.record_error(f"{getattr(job, '__name__', 'job')}: {e}", self.clock())
         except Exception as e:
-            log.error("%s failed: %s: %s", getattr(job, "__name__", "job"), type(e).__name__, e)
-            log.debug("traceback", exc_info=True)
-            self.store.record_error(f"{getattr(job, '__name__', 'job')}: {type(e).__name__}: {e}", self.clock())
+            self._failed(getattr(job, "__name__", "job"), e)
 
-    def _sleep(self, seconds: float) -> None:
-        if seconds > 0 and not self.stopping:
-            ready, _, _ = select.select([self.wake.r], [], [], seconds)
-            if ready:
-                self.wake.drain()
+    def _failed(self, name: str, e: Exception) -> None:
+        if isinstance(e, (StoreError, SourceError, OSError)):
+            log.error("%s failed: %s", name, e)
+            self.store.record_error(f"{name}: {e}", self.clock())
+        else:
+            log.error("%s failed: %s: %s", name, type(e).__name__, e)
+            log.debug("traceback", exc_info=True)
+            self.store.record_error(f"{name}: {type(e).__name__}: {e}", self.clock())
 
     def _reload(self) -> None:
         self.reload_requested = False
         self.notify.send("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
         try:
             self.load()
-            self._drop_session()
-            self.catch_up_needed = True
-            self.retry_at = 0.0
             log.info("configuration reloaded")
-        except ConfigError as e:
+        except (ConfigError, StoreError) as e:      # a wrong setting, or a state folder refused
             log.error("reload refused, keeping the running configuration: %s", e)
         self.notify.ready(self._status_line())
 

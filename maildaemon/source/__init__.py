@@ -13,11 +13,19 @@ Size limit (SPEC 9): every source takes `max_bytes` (default `MAILDAEMON_MAX_MAI
 bigger than that is never read whole: it comes as `RawMail(data=<its header section, at most
 HEADER_CAP bytes>, oversize=<its full size>)` for the caller to quarantine as `too large`. Batches
 are cut by bytes too (`default_batch_bytes`), so memory stays a small multiple of the limit.
+
+A live source (`LiveSource`: the IMAP folder or the Maildir the daemon follows) also says when to
+read: `wait(seconds, wake)` blocks until there is news, a poll is due, or a signal arrives, and
+connecting, reconnecting and its backoff are its own business. So the daemon's loop only orders
+its steps and knows nothing of IMAP: a stream it cannot read raises `Unavailable`, which says when
+the source will try again.
 """
 from __future__ import annotations
 
 import os
 import re
+import select
+import time
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -34,6 +42,33 @@ def header_of(data: bytes, cap: int = HEADER_CAP) -> bytes:
         return data[:1] if data[:1] == b"\n" else data[:2]
     end = _END_OF_HEADER.search(data, 0, cap)
     return data[:end.end()] if end else data[:cap]
+
+
+class Unavailable(SourceError):
+    """The stream cannot be read now (connection lost, server down, login refused). The source has
+    dropped its connection and connects again by itself in `retry_in` seconds (its backoff): the
+    caller only reports it (one line, `str()`)."""
+
+    def __init__(self, message: str, retry_in: float):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+def pause(seconds: float, wake: int | None = None) -> bool:
+    """Sleep at most `seconds`; True at once when the descriptor `wake` (the read end of the daemon's
+    signal pipe) is readable. It is not read: its owner drains it."""
+    if wake is None:
+        time.sleep(max(0.0, seconds))
+        return False
+    ready, _, _ = select.select([wake], [], [], max(0.0, seconds))
+    return bool(ready)
+
+
+def reached(at: float, seconds: float, wake: int | None = None) -> bool:
+    """Sleep until the monotonic time `at`, at most `seconds`; True when `at` has come. False when
+    woken by `wake` first (see `pause`) or `seconds` ran out before it."""
+    left = at - time.monotonic()
+    return left <= 0 or (not pause(min(seconds, left), wake) and time.monotonic() >= at)
 
 
 def default_batch_bytes(max_bytes: int) -> int:
@@ -61,3 +96,17 @@ class Source(Protocol):
     id: str            # stable name under which the position is stored
 
     def batches(self, position: dict | None) -> Iterator[tuple[list[RawMail], dict | None]]: ...
+
+
+class LiveSource(Source, Protocol):
+    """A stream the daemon follows (`live.live_source(settings, follow=True)`)."""
+
+    def wait(self, seconds: float, wake: int | None = None) -> bool:
+        """Block at most `seconds`, less when the descriptor `wake` becomes readable (it is not read).
+        True when the caller should read `batches()` now: news, a poll that is due, or a fresh
+        (re)connection. Raises `Unavailable` when the stream cannot be reached."""
+        ...
+
+    def close(self) -> None:
+        """Let go of any connection (the next `wait` connects again). Never raises."""
+        ...

@@ -21,6 +21,9 @@ seen, so a pass stays linear; a plain `{"seen": sorted(all)}` per mail would cos
 The last mail of a batch carries the batch's own `{"mark": M, "seen": [...]}`. `batches()` accepts
 both shapes, and a position without "mark" (written before it existed).
 
+The daemon follows it with `wait()`: True every `poll_seconds` (MAILDAEMON_POLL_SECONDS), when
+the next pass is due; a pass that finds nothing new costs the two stat calls above.
+
 Size limit: a file is stat'ed first (fstat of the open file); one over `max_bytes` is never read
 whole, only its header (`RawMail.oversize` = its size).
 """
@@ -36,7 +39,7 @@ from typing import Iterator
 
 from maildaemon.limits import DEFAULT_MAX_MAIL_BYTES
 from maildaemon.model import RawMail
-from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of
+from maildaemon.source import HEADER_CAP, FileSource, SourceError, header_of, reached
 
 BATCH = 100
 WINDOW = 7 * 86400        # seconds behind the newest mail read that are still compared key by key
@@ -132,9 +135,22 @@ class MaildirSource(FileSource):
     kind = "maildir"
 
     def __init__(self, path: str | os.PathLike, batch_size: int = BATCH,
-                 max_bytes: int = DEFAULT_MAX_MAIL_BYTES, batch_bytes: int | None = None):
+                 max_bytes: int = DEFAULT_MAX_MAIL_BYTES, batch_bytes: int | None = None,
+                 poll_seconds: float = 60):
         super().__init__(path, batch_size, max_bytes, batch_bytes)
         self._quiet: tuple | None = None      # (folder mtimes, position) of the last pass that read all
+        self.poll_seconds = poll_seconds
+        self._next_poll = 0.0                 # monotonic time of the daemon's next pass
+
+    def wait(self, seconds: float, wake: int | None = None) -> bool:
+        """The daemon's poll (see LiveSource): True when a pass is due, at most every `poll_seconds`."""
+        if not reached(self._next_poll, seconds, wake):
+            return False
+        self._next_poll = time.monotonic() + self.poll_seconds
+        return True
+
+    def close(self) -> None:
+        """Nothing is held open."""
 
     def _folders(self) -> tuple:
         out = []
