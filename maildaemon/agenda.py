@@ -184,11 +184,6 @@ class _Run:
     def push(self, when: datetime, what: str, arg=None) -> None:
         heapq.heappush(self.queue, (when.astimezone(_UTC), next(self.order), what, arg))
 
-    def week_moment(self, week, setting) -> datetime:
-        day_name, at = setting
-        offset = (DAYS.index(day_name) - DAYS.index(self.team.duty_start)) % 7
-        return datetime.combine(week + timedelta(days=offset), at, tzinfo=self.tz)
-
     def fixed_moments(self) -> None:
         self.push(self.start, "all")
         first, last = business.local_date(self.start, self.team), business.local_date(self.end, self.team)
@@ -204,8 +199,8 @@ class _Run:
             day += timedelta(days=1)
         week = business.week_start(first, self.team)
         while week <= last:
-            self.push(self.week_moment(week, self.team.policy.announce_time), "all")
-            self.push(self.week_moment(week, self.team.policy.handoff_time), "handoff")
+            self.push(business.week_moment(week, self.team.policy.announce_time, self.team), "all")
+            self.push(business.week_moment(week, self.team.policy.handoff_time, self.team), "handoff")
             week += business.WEEK
         hours = self.team.policy.silence_after_hours
         last_applied = (self.snap.stream or {}).get("last_applied_at")
@@ -236,10 +231,9 @@ class _Run:
                 self.repeat_moment(key, parse_iso(created))
 
     def repeat_moment(self, key: str, sent_at: datetime) -> None:
-        """When a reminder sent at `sent_at` may go again (policy._repeated: `repeat_after_days`
+        """When a reminder sent at `sent_at` may go again (policy.repeated: `repeat_after_days`
         business days from the start of the slot it went out in)."""
-        slot = policy.current_slot(sent_at, self.team)
-        base = datetime.combine(slot.day, slot.at, tzinfo=self.tz) if slot else sent_at
+        base = policy.slot_start(sent_at, self.team)
         self.push(_ceil_minute(reach(base, self.team.policy.repeat_after_days * self.workday, self.team)),
                   "ticket", key)
 

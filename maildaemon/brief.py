@@ -1,6 +1,6 @@
 """Meeting brief (SPEC 10): before a meeting marked `brief = true`, what changed since the last one.
 
-Pure, like policy.py and handoff.py: tickets, ledger, team, the sent log and `now` in, `Due`s out.
+Pure, like the policy and handoff.py: tickets, ledger, team, the sent log and `now` in, `Due`s out.
 A brief goes to the person on duty from `brief_minutes` before the meeting until it starts (a
 daemon that was down catches up, but a brief after the meeting began is no use), on business days
 only (a meeting on a public holiday does not take place). It opens with the meeting (name, day,
@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import business
-from maildaemon.model import DAYS
-from maildaemon.handoff import closed_between, opened_between, signed, week_over_week
-from maildaemon.model import DONE_STATUSES, Due, Meeting, Team, Ticket
-from maildaemon.policy import (KEY_WIDTH_MAX, _dt, _ticket_row, business_days_since, business_hours_since,
-                               team_clock, tickets_by_key, waiting_for_triage, waiting_since, work_done_rows)
+from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
+from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, Team, Ticket
+from maildaemon.model import parse_iso as _dt
+from maildaemon.policy import idle, key_width, ticket_row, tickets_by_key, waited, waiting_for_triage, work_done_rows
 from maildaemon.rotation import Assignment, who_on
 
 LOOKBACK = timedelta(days=7)        # the window when no earlier brief for the meeting is known
@@ -84,7 +83,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
     outgoing, incoming = who_on(ledger, week), who_on(ledger, week + business.WEEK)
     open_now, open_before = week_over_week(tickets, team, now)["open"]
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
-    row = lambda t, **kw: _ticket_row(t, team, now, **kw)  # noqa: E731
+    row = lambda t, **kw: ticket_row(t, team, now, **kw)  # noqa: E731
 
     def snoozed(t: Ticket) -> dict:
         r = held.get(t.key)
@@ -93,10 +92,9 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
     stale = []
     for t in open_tickets:
         if t.status == "open" and t.owner:
-            clock = team_clock(t)
-            idle = business_days_since(clock, now, team)
-            if idle >= team.policy.stale_after_days:
-                stale.append(row(t, idle_days=idle, idle_hours=business_hours_since(clock, now, team), **snoozed(t)))
+            figures = idle(t, now, team)
+            if figures["idle_days"] >= team.policy.stale_after_days:
+                stale.append(row(t, **figures, **snoozed(t)))
     by_key = tickets_by_key(tickets)
     done_elsewhere = []
     for t in open_tickets:
@@ -106,8 +104,8 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
     data = {
         "meeting": {"name": m.name, "day": business.DAY_NAMES[start.weekday()], "date": start.date().isoformat(),
                     "time": start.strftime("%H:%M"), "minutes": max(1, math.ceil((start - now) / timedelta(minutes=1)))},
-        "this_week": _name(team, outgoing.email if outgoing else None),
-        "next_week": _name(team, incoming.email if incoming else None),
+        "this_week": name_or_unassigned(team, outgoing.email if outgoing else None),
+        "next_week": name_or_unassigned(team, incoming.email if incoming else None),
         "open_now": open_now, "open_delta": signed(open_now - open_before),
         "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "since_day": business.DAY_NAMES[since.astimezone(tz).weekday()],
@@ -118,17 +116,12 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
                      if t.owner and t.owner_changed_at and since <= _dt(t.owner_changed_at) < until],
         "unassigned": [row(t, reason=r, **snoozed(t)) for t in open_tickets if (r := waiting_for_triage(t, team))],
         "stale": stale,
-        "waiting_on_users": [row(t, waiting_days=business_days_since(waiting_since(t), now, team),
-                                 waiting_hours=business_hours_since(waiting_since(t), now, team), **snoozed(t))
+        "waiting_on_users": [row(t, **waited(t, now, team), **snoozed(t))
                              for t in open_tickets if t.status == "waiting-on-user"],
         "work_done": done_elsewhere,
     }
     listed = [r for k in ("opened", "closed", "assigned", "unassigned", "stale", "waiting_on_users", "work_done")
               for r in data[k]]
-    data["key_width"] = min(KEY_WIDTH_MAX, max([len(r["key"]) for r in listed] or [0]))
+    data["key_width"] = key_width(listed)
     return Due(kind="brief", period=this, to=(duty,), duty=duty, data=data)
 
-
-def _name(team: Team, email: str | None) -> str:
-    m = team.member(email)
-    return m.name if m else (email or "UNASSIGNED")

@@ -48,6 +48,18 @@ def week_start(when: date | datetime, team: Team) -> date:
     return d - timedelta(days=(d.weekday() - DAYS.index(team.duty_start)) % 7)
 
 
+def week_day(week: date, day_name: str, team: Team) -> date:
+    """The date of the day named `day_name` ("mon".."sun") in the duty week that starts on `week`."""
+    return week + timedelta(days=(DAYS.index(day_name) - DAYS.index(team.duty_start)) % 7)
+
+
+def week_moment(week: date, setting: tuple[str, time], team: Team) -> datetime:
+    """The instant of a weekly setting such as `policy.announce_time` ("fri", 15:00) in the duty
+    week that starts on `week`, team time."""
+    day_name, at = setting
+    return datetime.combine(week_day(week, day_name, team), at, tzinfo=zone(team))
+
+
 def is_week_start(d: date, team: Team) -> bool:
     return d.weekday() == DAYS.index(team.duty_start)
 

@@ -9,7 +9,7 @@ tickets` is the count at `now` and D its change against the count at the same mo
 earlier (the same wall-clock time in the team's zone); the week-over-week table compares this week
 and the previous one each up to that moment (new, closed, open), so its open row is the headline.
 
-Idle and waiting figures are elapsed business time (policy.business_days_since), as in the
+Idle and waiting figures are elapsed business time (policy.idle, policy.waited), as in the
 reminders. Times to assignment and to first team response are medians in business hours: for
 each of the last four weeks (tickets opened that week) and over the last eight weeks together
 (`median_hours_to_*`: business hours, the keys kept for the templates).
@@ -21,16 +21,15 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import business
-from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
-from maildaemon.policy import (_away, _dt, _ticket_row, business_days_since, business_hours_between,
-                               business_hours_since, flags, snoozed, snoozed_rows, team_addresses, team_clock,
-                               waiting_for_triage, waiting_since)
-from maildaemon.rotation import Assignment, who_on
+from maildaemon.model import parse_iso as _dt
+from maildaemon.people import away_until, member_name, outages_between
+from maildaemon.policy import (business_hours_between, flags, idle, key_width, snoozed, snoozed_rows, team_addresses,
+                               ticket_row, waited, waiting_for_triage)
+from maildaemon.rotation import UNASSIGNED, Assignment, who_on
 
 WEEKS_SHOWN = 8
 MEDIAN_WEEKS = 4            # SPEC 10: the week and the previous three
-KEY_WIDTH_MAX = 30          # the text part's key column; a longer key puts its title on the next line
 
 
 def status_at(t: Ticket, when: datetime) -> str | None:
@@ -214,19 +213,17 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
     compared = week_over_week(tickets, team, now)
     open_now, open_before = compared["open"]
-    row = lambda t, **kw: _ticket_row(t, team, now, **kw)  # noqa: E731
+    row = lambda t, **kw: ticket_row(t, team, now, **kw)  # noqa: E731
     by_owner: dict[str, list[dict]] = {}
     for t in open_tickets:
         if t.owner:
-            clock = team_clock(t)
-            idle = business_days_since(clock, now, team)
-            by_owner.setdefault(_name(team, t.owner), []).append(
-                row(t, idle_days=idle, idle_hours=business_hours_since(clock, now, team),
-                    stale=t.status == "open" and idle >= team.policy.stale_after_days))
+            figures = idle(t, now, team)
+            by_owner.setdefault(name_or_unassigned(team, t.owner), []).append(
+                row(t, **figures, stale=t.status == "open" and figures["idle_days"] >= team.policy.stale_after_days))
     warnings = []
     for t in open_tickets:
         notes = flags(t)
-        away = _away(team, t.owner, today) if t.owner else None
+        away = away_until(team, t.owner, today) if t.owner else None
         if away:
             notes.append(f"owner away until {away.isoformat()}")
         if notes:
@@ -238,8 +235,8 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     spans: dict = {}                  # business hours of each (opened, assigned/answered) span, once
     data = {
         "week": week.isoformat(),
-        "this_week": _name(team, outgoing.email) if outgoing else "UNASSIGNED",
-        "next_week": _name(team, incoming.email) if incoming else "UNASSIGNED",
+        "this_week": name_or_unassigned(team, outgoing.email if outgoing else None),
+        "next_week": name_or_unassigned(team, incoming.email if incoming else None),
         "open_now": open_now, "open_delta": signed(open_now - open_before),
         "unassigned": [row(t, reason=r, suggested=[], suggested_text="")       # filled by duty.suggest_owners
                        for t in open_tickets if (r := waiting_for_triage(t, team))],
@@ -248,9 +245,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "by_owner": dict(sorted(by_owner.items())),
         "past_deadline": [row(t) for t in open_tickets if t.next_action_deadline and _dt(t.next_action_deadline) <= now],
         "over_30_days": [row(t) for t in open_tickets if t.opened_at and now - _dt(t.opened_at) > timedelta(days=30)],
-        "waiting_on_users": [row(t, waiting_days=business_days_since(waiting_since(t), now, team),
-                                 waiting_hours=business_hours_since(waiting_since(t), now, team))
-                             for t in open_tickets if t.status == "waiting-on-user"],
+        "waiting_on_users": [row(t, **waited(t, now, team)) for t in open_tickets if t.status == "waiting-on-user"],
         "warnings": warnings,
         "snoozed": snoozed_rows(open_tickets, snoozed(tickets, snoozes, team, now), team, now),
         "weekly": weekly,
@@ -269,16 +264,16 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     }
     listed = [r for k in ("unassigned", "opened", "closed", "past_deadline", "over_30_days", "waiting_on_users",
                           "warnings", "snoozed") for r in data[k]] + [r for rows in by_owner.values() for r in rows]
-    data["key_width"] = min(KEY_WIDTH_MAX, max([len(r["key"]) for r in listed] or [0]))
+    data["key_width"] = key_width(listed)
     to = (incoming.email,) if incoming else team_addresses(team)
     cc = tuple(a for a in team_addresses(team) if a not in to)
     return Due(kind="handoff", period=f"week-{week.isoformat()}", to=to, cc=cc,
                duty=outgoing.email if outgoing else None, data=data)
 
 
-def _name(team: Team, email: str | None) -> str:
-    m = team.member(email)
-    return m.name if m else (email or "UNASSIGNED")
+def name_or_unassigned(team: Team, email: str | None) -> str:
+    """A week's person as the handoff and the brief show them: the member's name, else UNASSIGNED."""
+    return member_name(team, email) or UNASSIGNED
 
 
 def _next_weeks(ledger, team: Team, first, n: int) -> list[dict]:
@@ -287,9 +282,9 @@ def _next_weeks(ledger, team: Team, first, n: int) -> list[dict]:
         week = first + timedelta(weeks=i)
         a = who_on(ledger, week)
         end = week + timedelta(days=6)
-        out.append({"week": week.isoformat(), "name": _name(team, a.email) if a else "UNASSIGNED",
-                    "away": [f"{_name(team, o.member)} {o.start.isoformat()}..{o.end.isoformat()}"
-                             for o in team.outages if o.start <= end and o.end >= week],
+        out.append({"week": week.isoformat(), "name": name_or_unassigned(team, a.email if a else None),
+                    "away": [f"{name_or_unassigned(team, o.member)} {o.start.isoformat()}..{o.end.isoformat()}"
+                             for o in outages_between(team, week, end)],
                     "holidays": [f"{d.isoformat()} {name}" for d, name in business.holidays_in(week, end, team)]})
     return out
 
@@ -297,7 +292,7 @@ def _next_weeks(ledger, team: Team, first, n: int) -> list[dict]:
 def _meetings(team: Team, week) -> list[dict]:
     out = []
     for m in team.meetings:
-        day = week + timedelta(days=(DAYS.index(m.day) - DAYS.index(team.duty_start)) % 7)
+        day = business.week_day(week, m.day, team)
         out.append({"date": day.isoformat(), "day": business.DAY_NAMES[day.weekday()],
                     "time": m.time.strftime("%H:%M"), "name": m.name})
     return sorted(out, key=lambda x: (x["date"], x["time"]))

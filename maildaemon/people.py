@@ -4,13 +4,19 @@ A ticket system may name Ada as `ada@example.org`, `Ada Lovelace <ada@example.or
 Lovelace`, `Ada Lovelace (Software)`, her alias `alovelace`, `@alovelace` (GitHub) or, in RT, her
 user name `ada` (the local part of her address, when no other member shares it). The triage
 pseudo-user and anyone who is not a member resolve to None, so they can never be an owner.
+
+Also the one home of "what the team file says about a person": their name (`member_name`) and
+their outages (`outage_on`, `away_until`, `outages_between`). Addresses compare
+case-insensitively everywhere (`Ada@Example.org` in an outage is ada@example.org's outage).
 """
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
+from typing import Iterable
 
-from maildaemon.model import Member, Team
+from maildaemon.model import Member, Outage, Team
 
 
 def _norm(s: str) -> str:
@@ -63,3 +69,30 @@ def is_triage_user(team: Team, who: str) -> bool:
         return True
     # a ticket system's user id for the list, e.g. "osg-software-support-stream"
     return bool(list_local) and (w.endswith("-" + list_local) or w.startswith(list_local + "@"))
+
+
+def member_name(team: Team, email: str | None) -> str | None:
+    """The member's name from the team file, or the address itself when it is no member's."""
+    m = team.member(email)
+    return m.name if m else email
+
+
+def outage_on(team: Team, email: str, days: Iterable[date]) -> Outage | None:
+    """The first outage of `email` that covers any of `days`, or None."""
+    who = email.lower()
+    days = tuple(days)
+    for o in team.outages:
+        if o.member.lower() == who and any(o.start <= d <= o.end for d in days):
+            return o
+    return None
+
+
+def away_until(team: Team, email: str, day: date) -> date | None:
+    """The last day of the outage `email` is on at `day`, or None when they are around."""
+    o = outage_on(team, email, (day,))
+    return o.end if o else None
+
+
+def outages_between(team: Team, start: date, end: date) -> list[Outage]:
+    """The outages that overlap the days `start`..`end` (inclusive), in team-file order."""
+    return [o for o in team.outages if o.start <= end and o.end >= start]

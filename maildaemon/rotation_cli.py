@@ -154,7 +154,7 @@ def _store(ctx, changes, action: str) -> tuple[list[rotation.Assignment], int]:
         docs = txn.table(TABLE)
         if callable(changes):
             changes = changes(rotation.from_docs(docs))
-        new, entries = rotation.apply(docs, changes, action, ctx.now)
+        new, entries = rotation.record_changes(docs, changes, action, ctx.now)
         if entries:
             txn.replace_table(TABLE, new)
             txn.replace_table(LOG_TABLE, txn.table(LOG_TABLE) + entries)

@@ -39,11 +39,12 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from itertools import chain
-from datetime import date, datetime
+from datetime import datetime
 from typing import Iterable, NamedTuple
 
 from maildaemon import business
 from maildaemon.model import DONE_STATUSES, Team, Ticket
+from maildaemon.people import outage_on
 
 LIMIT = 2                  # suggestions per ticket
 WEIGHTS = {"title": 1.0, "submitter": 0.6, "domain": 0.3, "queue": 0.15}
@@ -295,7 +296,7 @@ class Suggester:
         for m in self.team.members:
             if not getattr(m, "suggest", True):
                 continue
-            if any(_away(self.team, m.email, d) for d in days):
+            if outage_on(self.team, m.email, days):
                 continue
             if m.email.lower() not in out:
                 out.append(m.email.lower())
@@ -421,14 +422,6 @@ def _reason(parts: list, load: int, shown: dict[str, str] | None = None) -> str:
     if not said:
         said.append("owned tickets with words of this title")
     return f"{', '.join(said)}, {load if load else 'none'} open now"
-
-
-def _away(team: Team, email: str, day: date) -> date | None:
-    """The outage's last day when `email` is away on `day` (policy._away's rule)."""
-    for o in team.outages:
-        if o.member.lower() == email.lower() and o.start <= day <= o.end:
-            return o.end
-    return None
 
 
 def _add(counts: dict, key: str, n: int) -> None:

@@ -1,4 +1,4 @@
-"""Which reminders are due at an exact moment (policy.py is pure: tickets, ledger, team, sent log, now).
+"""Which reminders are due at an exact moment (the policy is pure: tickets, ledger, team, sent log, now).
 
 Team time zone America/Chicago, US holidays, reminder times 09:30 and 14:00, see builders.py.
 """

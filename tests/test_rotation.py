@@ -170,7 +170,7 @@ def test_invariants_over_random_rosters_and_outages(data, weeks):
         else:
             assert a.email in free                                  # a rotation member, not away
             assert t.member(a.email).rotation
-            assert not rotation.outage_during(a.email, rotation.blocking_days(a.week, t), t.outages)
+            assert not rotation.away_in_week(a.email, a.week, t)
             if previous.get(a.week - W) == a.email:
                 assert free == {a.email}                            # twice running only if alone
             pool = (free - {previous.get(a.week - W)}) or free
@@ -272,19 +272,19 @@ AT = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
 
 def test_apply_stores_changes_keeps_other_weeks_and_counts_revisions():
-    docs, log = rotation.apply([], [Assignment(MON, "ada@example.org", "Ada Lovelace"),
+    docs, log = rotation.record_changes([], [Assignment(MON, "ada@example.org", "Ada Lovelace"),
                                     Assignment(MON + W, "grace@example.org", "Grace Hopper")], "load", AT)
     assert docs[0] == {"week": "2026-11-23", "email": "ada@example.org", "name": "Ada Lovelace", "action": "load",
                        "changed_at": "2026-11-23T15:00:00+00:00", "revision": 1}
     assert [e["after"] for e in log] == ["ada@example.org", "grace@example.org"]
     later = AT + timedelta(days=1)
-    docs2, log2 = rotation.apply(docs, [Assignment(MON, "ada@example.org", "Ada Lovelace"),
+    docs2, log2 = rotation.record_changes(docs, [Assignment(MON, "ada@example.org", "Ada Lovelace"),
                                         Assignment(MON + W, "alan@example.org", "Alan Turing")], "set", later)
     assert docs2[0] == docs[0]                                           # unchanged: untouched
     assert docs2[1]["email"] == "alan@example.org" and docs2[1]["revision"] == 2
     assert log2 == [{"at": later.isoformat(), "action": "set", "week": "2026-11-30",
                      "before": "grace@example.org", "after": "alan@example.org"}]
-    docs3, _ = rotation.apply(docs2, [Assignment(MON, None)], "set", later)
+    docs3, _ = rotation.record_changes(docs2, [Assignment(MON, None)], "set", later)
     assert [d["week"] for d in docs3] == ["2026-11-30"]
     assert rotation.from_docs(docs3) == [Assignment(MON + W, "alan@example.org", "Alan Turing")]
 

@@ -77,7 +77,7 @@ def run_demo(ctx) -> int:
     ledger_text = bundled("rotation.txt").read_text()
     parsed = rotation.parse(ledger_text, team)
     with store.transaction() as txn:
-        docs, _ = rotation.apply([], parsed.assignments, "load", end)
+        docs, _ = rotation.record_changes([], parsed.assignments, "load", end)
         txn.replace_table("rotation", docs)
         txn.commit()
     mails = [(read_mail(raw).date, raw) for raw in (m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox"))))]

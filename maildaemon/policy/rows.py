@@ -1,0 +1,78 @@
+"""What the mails show of a ticket and a person: plain data in local time, for the templates.
+
+Shared by every mail (reminders, digest, handoff, brief) so a ticket reads the same in each.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from maildaemon import business, snooze
+from maildaemon.model import Team, Ticket, parse_iso
+from maildaemon.people import member_name
+from maildaemon.views import next_action
+
+KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
+
+
+def ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
+    """What templates show of a ticket: plain data, local times."""
+    tz = business.zone(team)
+    opened = parse_iso(t.opened_at) if t.opened_at else now
+    return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
+            "owner": t.owner, "owner_name": member_name(team, t.owner),
+            "submitter": t.submitter, "next_action": next_action(t.next_action),
+            "reply_to": t.reply_to, "subject_token": t.subject_token,     # where a user's answer goes
+            "deadline": parse_iso(t.next_action_deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if t.next_action_deadline else None,
+            "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "age_days": max(0, (now - opened).days), **extra}
+
+
+def key_width(rows: Iterable[dict]) -> int:
+    """The width of a text part's key column for these rows (KEY_WIDTH_MAX at most)."""
+    return min(KEY_WIDTH_MAX, max((len(r["key"]) for r in rows), default=0))
+
+
+def person(team: Team, email: str | None) -> dict:
+    """A person as templates show them: `name` (their address when not a member) and `email`."""
+    return {"name": member_name(team, email) or "", "email": email}
+
+
+def team_addresses(team: Team) -> tuple[str, ...]:
+    return tuple(m.email for m in team.members)
+
+
+def waiting_for_triage(t: Ticket, team: Team) -> str | None:
+    """Why an open ticket waits for the person on duty, or None."""
+    if t.owner is None:
+        return "no owner"
+    if team.triage_next_action and (t.next_action or "").strip().lower() == team.triage_next_action.lower():
+        return f"next action is still {team.triage_next_action}"
+    return None
+
+
+def flags(t: Ticket) -> list[str]:
+    """What the person on duty should look at by hand: the stream lost the ticket, or it has
+    several owners."""
+    out = []
+    if t.triage_removed:
+        out.append("triage pseudo-user removed: the stream no longer hears about it")
+    if len(t.assignment_order) > 1:
+        out.append("several team members assigned")
+    return out
+
+
+# --- snooze (SPEC 10) -------------------------------------------------------------------------
+
+def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, dict] | None, team: Team, now: datetime) -> dict[str, dict]:
+    """The snooze records that hold at `now`, by ticket key."""
+    if not snoozes:
+        return {}
+    return snooze.active(snoozes, {t.key: t for t in tickets}, team, now)
+
+
+def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, dict], team: Team, now: datetime) -> list[dict]:
+    """What the handoff and the brief show of the snoozed tickets: until when and why."""
+    return [ticket_row(t, team, now, until=held[t.key].get("until", ""), snooze_reason=held[t.key].get("reason") or "")
+            for t in tickets if t.key in held]
