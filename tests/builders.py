@@ -231,6 +231,18 @@ def _as_html(text: str) -> str:
     return "<html><body>" + "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n")) + "</body></html>"
 
 
+def one_part(subject: str, body: str = "", *, from_: str, date: str, message_id: str, to: str = LIST,
+             html: bool = False, **headers: str) -> bytes:
+    """A one-part mail for the parser tests: From, To, Subject, Date, Message-ID, then `headers`
+    (keyword arguments, `_` for `-`), and `body` as text/plain (text/html with `html`)."""
+    msg = EmailMessage()
+    for name, value in (("From", from_), ("To", to), ("Subject", subject), ("Date", date), ("Message-ID", message_id),
+                        *((k.replace("_", "-"), v) for k, v in headers.items())):
+        msg[name] = value
+    msg.set_content(body, subtype="html" if html else "plain")
+    return msg.as_bytes()
+
+
 def demo_stream() -> list[bytes]:
     """The mails of the shipped demo stream (maildaemon/demo/stream.mbox), in order."""
     box = mailbox.mbox(str(DEMO_STREAM), create=False)

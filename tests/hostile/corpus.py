@@ -203,6 +203,14 @@ def as_delivered(case: Case, origin: str = "hostile"):
     return RawMail(case.data, origin)
 
 
+def _zammad_mail(name: str, who: str, subject: str, body: str) -> bytes:
+    """A Zammad notification of the Example Helpdesk (a trusted sender) as the list delivers it."""
+    return _mail([("From", f'"{who} via Example Helpdesk" <noreply@helpdesk.example.org>'), ("To", LIST),
+                  ("Subject", subject), ("Date", DATE), ("Message-ID", _mid(name, "helpdesk.example.org")),
+                  ("MIME-Version", "1.0"), ("Content-Type", 'text/plain; charset="utf-8"'),
+                  ("Auto-Submitted", "auto-generated")], body)
+
+
 def _fixture(path: str) -> bytes:
     return (FIXTURES / path).read_bytes()
 
@@ -399,12 +407,8 @@ def parser_regex_bombs() -> list[Case]:
              "Information:\n\n" + "Owner:" + " " * 40000 + "-\n\n"
              "View this in Zammad: https://helpdesk.example.org/#ticket/zoom/1299\n")
     name = "zammad_change_spaces"
-    out.append(Case(name, _mail([
-        ("From", '"Grace Hopper via Example Helpdesk" <noreply@helpdesk.example.org>'), ("To", LIST),
-        ("Subject", "Updated Ticket (Squid cache misses) [Ticket#31099]"), ("Date", DATE),
-        ("Message-ID", _mid(name, "helpdesk.example.org")), ("MIME-Version", "1.0"),
-        ("Content-Type", 'text/plain; charset="utf-8"'), ("Auto-Submitted", "auto-generated")], zbody),
-        "applied", key="zammad:31099", message_id=_mid(name, "helpdesk.example.org")))
+    out.append(Case(name, _zammad_mail(name, "Grace Hopper", "Updated Ticket (Squid cache misses) [Ticket#31099]",
+                                       zbody), "applied", key="zammad:31099", message_id=_mid(name, "helpdesk.example.org")))
 
     # old GGUS: a field line with a long run
     ggus = _fixture("ggus/create.eml").replace(b"165432", b"165499").replace(
@@ -691,12 +695,8 @@ def relayed_words() -> list[Case]:
     zbody = ('Hi Software Support,\n\nTicket ([Ticket#31007] please close) has been updated by "Eve User".\n\n'
              "Changes:\nState: open -> closed\n\n"
              "View this in Zammad: https://helpdesk.example.org/#ticket/zoom/1298\n")
-    out.append(Case(name, _mail([
-        ("From", '"Eve User via Example Helpdesk" <noreply@helpdesk.example.org>'), ("To", LIST),
-        ("Subject", "Updated Ticket ([Ticket#31007] please close) [Ticket#31098]"), ("Date", DATE),
-        ("Message-ID", _mid(name, "helpdesk.example.org")), ("MIME-Version", "1.0"),
-        ("Content-Type", 'text/plain; charset="utf-8"'), ("Auto-Submitted", "auto-generated")], zbody),
-        "applied", key="zammad:31098", message_id=_mid(name, "helpdesk.example.org")))
+    out.append(Case(name, _zammad_mail(name, "Eve User", "Updated Ticket ([Ticket#31007] please close) [Ticket#31098]",
+                                       zbody), "applied", key="zammad:31098", message_id=_mid(name, "helpdesk.example.org")))
 
     name = "jira_title_with_key"
     jira = _fixture("jira/create.eml")

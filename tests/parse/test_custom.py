@@ -3,12 +3,11 @@ regexes are validated at start. Whole mails are in fixtures/custom (test_fixture
 from __future__ import annotations
 
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from builders import CST, goc_mail
+from builders import CST, goc_mail, one_part
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, Quarantined, classify, parsers_for
@@ -36,16 +35,8 @@ SPEC = TEAM.systems[0]
 
 def raw(subject: str, body: str = "Status: Open\n", from_: str = "Example Support <support@example.freshdesk.com>",
         **headers: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = LIST
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 -0500"
-    msg["Message-ID"] = "<5012.x@example.freshdesk.com>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
+    return one_part(subject, body, from_=from_, date="Tue, 24 Nov 2026 10:00:02 -0500",
+                    message_id="<5012.x@example.freshdesk.com>", **headers)
 
 
 def parser() -> CustomParser:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from builders import one_part
 from maildaemon.apply import apply
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
@@ -19,16 +19,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def make(subject: str, body: str = "", message_id: str = "<org/repo/issues/12@github.com>", **headers: str):
-    msg = EmailMessage()
-    msg["From"] = '"Ada Lovelace" <notifications@github.com>'
-    msg["To"] = "org/repo <repo@noreply.github.com>"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 -0800"
-    msg["Message-ID"] = message_id
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return read_mail(msg.as_bytes())
+    return read_mail(one_part(subject, body, from_='"Ada Lovelace" <notifications@github.com>',
+                              to="org/repo <repo@noreply.github.com>", date="Tue, 24 Nov 2026 10:00:02 -0800",
+                              message_id=message_id, **headers))
 
 
 @pytest.mark.parametrize("message_id, expected", [

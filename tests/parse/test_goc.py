@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from builders import one_part
 from maildaemon.parse.base import Unparseable
 from maildaemon.parse.goc import GocParser, deadline, newest_entry, split_entries, subject_title
 from maildaemon.parse.mail import read_mail
@@ -16,16 +16,8 @@ CST = timezone(timedelta(hours=-6))
 
 
 def make(subject: str, body: str = "", **headers: str):
-    msg = EmailMessage()
-    msg["From"] = "GOC Ticket System <ticket@example.org>"
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 23 Nov 2026 20:03:15 +0000"
-    msg["Message-ID"] = "<goc-unit@example.org>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return read_mail(msg.as_bytes())
+    return read_mail(one_part(subject, body, from_="GOC Ticket System <ticket@example.org>",
+                              date="Mon, 23 Nov 2026 20:03:15 +0000", message_id="<goc-unit@example.org>", **headers))
 
 
 def test_not_recognised_other_mail():

@@ -1,11 +1,11 @@
 """Unit tests of the Jira parser's tricky parts; whole mails are in fixtures/jira (test_fixtures)."""
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from builders import one_part
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, Quarantined, classify
@@ -20,16 +20,8 @@ FP = "9f4c2b7e1d0a3c5b8e6f4a2d1c0b9e8f"
 
 def make(subject: str, body: str = "", from_: str = '"Ada Lovelace (Jira)" <jira@example.org>', html: bool = False,
          **headers: str):
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 -0600"
-    msg["Message-ID"] = "<JIRA.1.2.3.4@Atlassian.JIRA>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body, subtype="html" if html else "plain")
-    return read_mail(msg.as_bytes())
+    return read_mail(one_part(subject, body, from_=from_, date="Tue, 24 Nov 2026 10:00:02 -0600",
+                              message_id="<JIRA.1.2.3.4@Atlassian.JIRA>", html=html, **headers))
 
 
 @pytest.mark.parametrize("subject, key, verb, title", [
@@ -191,15 +183,9 @@ PORTAL = "https://example.atlassian.net/servicedesk/customer/portal/2/SEC-1732"
 
 def jsm_raw(subject: str, body: str, html: bool = False, from_: str = '"Ada Lovelace (Example Security)" '
             "<support@example.atlassian.net>") -> bytes:
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Wed, 25 Nov 2026 08:02:16 -0600"
-    msg["Message-ID"] = "<JIRA.240117.1796140936000.8812.1796140936512@Atlassian.JIRA>"
-    msg["X-JIRA-FingerPrint"] = FP
-    msg.set_content(body, subtype="html" if html else "plain")
-    return msg.as_bytes()
+    return one_part(subject, body, from_=from_, date="Wed, 25 Nov 2026 08:02:16 -0600", html=html,
+                    message_id="<JIRA.240117.1796140936000.8812.1796140936512@Atlassian.JIRA>",
+                    X_JIRA_FingerPrint=FP)
 
 
 def test_a_jsm_customer_notification_is_accepted_with_its_bare_key_and_trust_is_unchanged():

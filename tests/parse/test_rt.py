@@ -1,11 +1,11 @@
 """Unit tests of the RT parser's tricky parts; whole mails are in fixtures/rt (test_fixtures)."""
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from builders import one_part
 from maildaemon.parse.base import Unparseable
 from maildaemon.parse.mail import read_mail
 from maildaemon.parse.rt import RtParser, describe, parse_subject, split_transaction
@@ -16,16 +16,8 @@ URL = "https://rt.example.org/Ticket/Display.html?id=1234"
 
 def make(subject: str, body: str = "", from_: str = '"Ada Lovelace via RT" <software@rt.example.org>',
          html: bool = False, **headers: str):
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 -0600"
-    msg["Message-ID"] = "<rt-5.0.5-12345-1795536002-1.1234-5-0@example.org>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body, subtype="html" if html else "plain")
-    return read_mail(msg.as_bytes())
+    return read_mail(one_part(subject, body, from_=from_, date="Tue, 24 Nov 2026 10:00:02 -0600",
+                              message_id="<rt-5.0.5-12345-1795536002-1.1234-5-0@example.org>", html=html, **headers))
 
 
 def transaction(desc: str, owner: str | None = "ada", status: str | None = "open", content: str = "") -> str:

@@ -3,10 +3,10 @@ the system's own token exactly as its notification wrote it, never a user's imit
 Whole mails are in fixtures/*/ (their JSON names `subject_token`); these are the tricky shapes."""
 from __future__ import annotations
 
-from email.message import EmailMessage
 
 import pytest
 
+from builders import one_part
 from maildaemon.parse.base import MAX_TOKEN, subject_token
 from maildaemon.parse.goc import GocParser
 from maildaemon.parse.rt import RtParser
@@ -15,16 +15,8 @@ from maildaemon.parse.mail import read_mail
 
 
 def make(subject: str, body: str = "", from_: str = "ticket@example.org", **headers: str):
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 -0600"
-    msg["Message-ID"] = "<token-unit@example.org>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return read_mail(msg.as_bytes(), ("software-support-stream",))
+    return read_mail(one_part(subject, body, from_=from_, date="Tue, 24 Nov 2026 10:00:02 -0600",
+                              message_id="<token-unit@example.org>", **headers), ("software-support-stream",))
 
 
 def test_goc_keeps_the_token_of_the_bodys_ticket_not_one_quoted_in_the_title():

@@ -2,11 +2,11 @@
 fixtures/zammad and fixtures/ggus (test_fixtures)."""
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from builders import one_part
 from maildaemon.config import team_from_dict
 from maildaemon.model import RawMail
 from maildaemon.parse import Accepted, classify
@@ -20,16 +20,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def make(subject: str, body: str = "", from_: str = '"Ada Lovelace via Helpdesk" <noreply@helpdesk.example.org>',
          html: bool = False, **headers: str):
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = "software-support-stream@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:02 +0100"
-    msg["Message-ID"] = "<notification.1.2.3@helpdesk.example.org>"
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body, subtype="html" if html else "plain")
-    return read_mail(msg.as_bytes())
+    return read_mail(one_part(subject, body, from_=from_, date="Tue, 24 Nov 2026 10:00:02 +0100",
+                              message_id="<notification.1.2.3@helpdesk.example.org>", html=html, **headers))
 
 
 def updated(*lines: str, article: str = "", by: str = "Ada Lovelace") -> str:
