@@ -171,12 +171,12 @@ def write_stream(path: Path, plan) -> None:
 def moments(last: datetime, team) -> tuple[datetime, datetime]:
     """The first reminder slot after the last mail (a business day, 09:30 team time), and the
     handoff of that duty week (Friday 15:00)."""
-    from maildaemon import business
-    tz = business.zone(team)
-    day = business.local_date(last, team)
+    from maildaemon import workdays
+    tz = workdays.zone(team)
+    day = workdays.local_date(last, team)
     while True:
         slot = datetime.combine(day, dt_time(9, 30), tzinfo=tz)
-        if slot > last and business.is_business_day(day, team):
+        if slot > last and workdays.is_business_day(day, team):
             break
         day += timedelta(days=1)
     friday = day + timedelta(days=(4 - day.weekday()) % 7)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from bench import scale_bench
 from bench.corpus import TEAM, Specialists, corpus
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.apply import apply
 from maildaemon.config import load_team, team_from_dict
 from maildaemon.model import DONE_STATUSES, Change, RawMail, Team, Ticket
@@ -143,7 +143,7 @@ def specialise(plan, team: Team, seed: int = 12) -> dict[str, dict[str, float]]:
     odds = {}
     for at, t, step, _ in plan:
         if step == "assign":
-            day = business.local_date(at, team)
+            day = workdays.local_date(at, team)
             away = {o.member for o in team.outages if o.start <= day <= o.end}
             weights = special.weights(t.title, t.submitter[1], load, away)
             name, email = special.choose(rnd, t.title, t.submitter[1], load, away)

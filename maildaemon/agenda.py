@@ -48,7 +48,7 @@ from typing import Sequence
 
 from jinja2 import Environment
 
-from maildaemon import brief, business, policy, rotation
+from maildaemon import brief, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, iso, parse_iso, valid_address
@@ -104,24 +104,24 @@ def agenda(snapshot: Snapshot, ledger: Sequence[rotation.Assignment], team: Team
 
 def reach(start: datetime, amount: timedelta, team: Team) -> datetime:
     """The first instant at which `amount` of business time (team.work_hours on business days)
-    has elapsed since `start`: the inverse of business.business_time, in closed form (UTC)."""
+    has elapsed since `start`: the inverse of workdays.business_time, in closed form (UTC)."""
     start = start.astimezone(_UTC)
     if amount <= timedelta(0):
         return start
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     work_from, work_to = team.work_hours
-    day = business.local_date(start, team)
-    if business.is_business_day(day, team):
+    day = workdays.local_date(start, team)
+    if workdays.is_business_day(day, team):
         lo = max(start, datetime.combine(day, work_from, tzinfo=tz).astimezone(_UTC))
         hi = datetime.combine(day, work_to, tzinfo=tz).astimezone(_UTC)
         available = max(timedelta(0), hi - lo)
         if available >= amount:
             return lo + amount
         amount -= available
-    whole, rest = divmod(amount, business.workday(team))
+    whole, rest = divmod(amount, workdays.workday(team))
     if not rest:
-        return datetime.combine(business.add_business_days(day, whole, team), work_to, tzinfo=tz).astimezone(_UTC)
-    last = business.add_business_days(day, whole + 1, team)
+        return datetime.combine(workdays.add_business_days(day, whole, team), work_to, tzinfo=tz).astimezone(_UTC)
+    last = workdays.add_business_days(day, whole + 1, team)
     return datetime.combine(last, work_from, tzinfo=tz).astimezone(_UTC) + rest
 
 
@@ -160,7 +160,7 @@ class _Run:
                  exact_handoff: bool):
         self.snap, self.ledger, self.team, self.exact_handoff = snap, list(ledger), team, exact_handoff
         self.env = _SubjectsOnly(env)
-        self.tz = business.zone(team)
+        self.tz = workdays.zone(team)
         local = now.astimezone(self.tz)
         self.start = now.astimezone(_UTC)
         self.end = (local.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=self.tz).astimezone(_UTC)
@@ -177,7 +177,7 @@ class _Run:
         self.entries: list[tuple[datetime, int, Entry]] = []
         self.queue: list[tuple] = []
         self.order = itertools.count()
-        self.workday = business.workday(team)
+        self.workday = workdays.workday(team)
 
     # --- the moments ---------------------------------------------------------------------------
 
@@ -186,10 +186,10 @@ class _Run:
 
     def fixed_moments(self) -> None:
         self.push(self.start, "all")
-        first, last = business.local_date(self.start, self.team), business.local_date(self.end, self.team)
+        first, last = workdays.local_date(self.start, self.team), workdays.local_date(self.end, self.team)
         day = first
         while day <= last + timedelta(days=1):          # a brief's window may open the day before
-            if business.is_business_day(day, self.team):
+            if workdays.is_business_day(day, self.team):
                 for at in self.team.policy.reminder_times:
                     self.push(datetime.combine(day, at, tzinfo=self.tz), "all")
                 for m in self.team.meetings:
@@ -197,11 +197,11 @@ class _Run:
                         start = datetime.combine(day, m.time, tzinfo=self.tz)
                         self.push(start - timedelta(minutes=m.brief_minutes), "all")
             day += timedelta(days=1)
-        week = business.week_start(first, self.team)
+        week = workdays.week_start(first, self.team)
         while week <= last:
-            self.push(business.week_moment(week, self.team.policy.announce_time, self.team), "all")
-            self.push(business.week_moment(week, self.team.policy.handoff_time, self.team), "handoff")
-            week += business.WEEK
+            self.push(workdays.week_moment(week, self.team.policy.announce_time, self.team), "all")
+            self.push(workdays.week_moment(week, self.team.policy.handoff_time, self.team), "handoff")
+            week += workdays.WEEK
         hours = self.team.policy.silence_after_hours
         last_applied = (self.snap.stream or {}).get("last_applied_at")
         if hours and last_applied:
@@ -263,7 +263,7 @@ class _Run:
         return slot is not None and slot.period not in self.digests
 
     def nobody(self, at: datetime) -> bool:
-        return rotation.nobody_on_duty(self.ledger, self.team, business.local_date(at, self.team)) is not None
+        return rotation.nobody_on_duty(self.ledger, self.team, workdays.local_date(at, self.team)) is not None
 
     def whole(self, at: datetime) -> list[Due]:
         """What the daemon's tick decides at `at` (duty.plan's reminders)."""
@@ -286,7 +286,7 @@ class _Run:
     def handoff(self, at: datetime) -> None:
         if self.nobody(at) or not policy.handoff_due(self.team, at):
             return
-        week = business.week_start(at, self.team)
+        week = workdays.week_start(at, self.team)
         if any(r.get("kind") == "handoff" and r.get("period") == f"week-{week.isoformat()}" for r in self.sent):
             return                                    # cheap first: the handoff reads every ticket
         due = handoff_policy.handoff(self.handoff_tickets(at), self.ledger, self.team, at, snoozes=self.snap.snoozes)
@@ -325,11 +325,11 @@ class _Run:
     def notes(self) -> list[str]:
         """One line for each duty week of the window with no one on duty (no mail goes out then)."""
         out = []
-        week = business.week_start(self.start, self.team)
-        while business.start_of_day(week, self.team) < self.end:
+        week = workdays.week_start(self.start, self.team)
+        while workdays.start_of_day(week, self.team) < self.end:
             missing = rotation.nobody_on_duty(self.ledger, self.team, week)
             if missing:
                 out.append(f"{missing}: no mail goes out that week (store a rotation: "
                            "maildaemon rotation load FILE)")
-            week += business.WEEK
+            week += workdays.WEEK
         return out

@@ -42,9 +42,9 @@ def _days(value: str) -> int:
 
 def compute(ctx):
     from maildaemon import agenda as agenda_mod
-    from maildaemon import business, duty
+    from maildaemon import duty, workdays
     team = ctx.team
-    business.check_holidays(team)
+    workdays.check_holidays(team)
     env = duty.templates(ctx.settings.templates_dir)          # a broken override: exit 2, as remind
     snap, ledger = duty.agenda_snapshot(ctx.store)
     overrides = ctx.settings.templates_dir

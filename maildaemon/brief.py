@@ -20,7 +20,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
 from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, Team, Ticket
 from maildaemon.model import parse_iso as _dt
@@ -41,11 +41,11 @@ def period(start: datetime, m: Meeting) -> str:
 def next_briefed(team: Team, now: datetime) -> list[tuple[Meeting, datetime]]:
     """The meetings marked `brief` whose brief window (brief_minutes before the start, up to the
     start) holds `now`, each with its start (team time)."""
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     local = now.astimezone(tz)
     out = []
     for day in (local.date(), local.date() + timedelta(days=1)):     # a brief may start the day before
-        if not business.is_business_day(day, team):
+        if not workdays.is_business_day(day, team):
             continue
         for m in team.meetings:
             if not m.brief or m.day != DAYS[day.weekday()]:
@@ -74,13 +74,13 @@ def previous_brief(sent: Sequence[dict], m: Meeting, before: str) -> str | None:
 
 def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[dict],
           now: datetime, duty: str, m: Meeting, start: datetime, held: dict[str, dict]) -> Due:
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     this = period(start, m)
     before = previous_brief(sent, m, this)
     since = _dt(before) if before else now - LOOKBACK
     until = now + timedelta(microseconds=1)
-    week = business.week_start(now, team)
-    outgoing, incoming = who_on(ledger, week), who_on(ledger, week + business.WEEK)
+    week = workdays.week_start(now, team)
+    outgoing, incoming = who_on(ledger, week), who_on(ledger, week + workdays.WEEK)
     open_now, open_before = week_over_week(tickets, team, now)["open"]
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
     row = lambda t, **kw: ticket_row(t, team, now, **kw)  # noqa: E731
@@ -102,13 +102,13 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
         if found and any(r["closed_at"] and since <= _dt(r["closed_at"]) < until for r in found[0]):
             done_elsewhere.append(row(t, items=found[0], **snoozed(t)))
     data = {
-        "meeting": {"name": m.name, "day": business.DAY_NAMES[start.weekday()], "date": start.date().isoformat(),
+        "meeting": {"name": m.name, "day": workdays.DAY_NAMES[start.weekday()], "date": start.date().isoformat(),
                     "time": start.strftime("%H:%M"), "minutes": max(1, math.ceil((start - now) / timedelta(minutes=1)))},
         "this_week": name_or_unassigned(team, outgoing.email if outgoing else None),
         "next_week": name_or_unassigned(team, incoming.email if incoming else None),
         "open_now": open_now, "open_delta": signed(open_now - open_before),
         "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        "since_day": business.DAY_NAMES[since.astimezone(tz).weekday()],
+        "since_day": workdays.DAY_NAMES[since.astimezone(tz).weekday()],
         "since_previous": before is not None,
         "opened": [row(t) for t in tickets if opened_between(t, since, until)],
         "closed": [row(t) for t in tickets if t.status in DONE_STATUSES and closed_between(t, since, until)],

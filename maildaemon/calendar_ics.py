@@ -18,7 +18,7 @@ from typing import Sequence
 
 from icalendar import Calendar, Event
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Team
 
 PRODID = "-//maildaemon//duty rotation//EN"
@@ -69,8 +69,8 @@ def calendar(team: Team, docs: Sequence[dict], now: datetime) -> bytes:
 def _week_event(team: Team, doc: dict, stamp: datetime) -> Event:
     week = date.fromisoformat(doc["week"])
     end = week + timedelta(days=6)
-    days = business.duty_days(week, team)
-    span = days or business.weekdays(week)
+    days = workdays.duty_days(week, team)
+    span = days or workdays.weekdays(week)
     changed = datetime.fromisoformat(doc["changed_at"]).astimezone(timezone.utc) if doc.get("changed_at") else stamp
     name = doc.get("name") or doc["email"]
     ev = Event()
@@ -86,9 +86,9 @@ def _week_event(team: Team, doc: dict, stamp: datetime) -> Event:
     lines = [f"On duty: {name} <{doc['email']}>",
              f"Week {week.isoformat()} to {end.isoformat()} ({team.timezone}); tickets arriving until the "
              f"next week starts are theirs.",
-             "Duty days: " + (", ".join(f"{business.DAY_NAMES[d.weekday()][:3]} {d.isoformat()}" for d in days)
+             "Duty days: " + (", ".join(f"{workdays.DAY_NAMES[d.weekday()][:3]} {d.isoformat()}" for d in days)
                               or "none")]
-    lines += [f"Holiday: {business.DAY_NAMES[d.weekday()][:3]} {d.isoformat()} {n}"
-              for d, n in business.holidays_in(week, end, team)]
+    lines += [f"Holiday: {workdays.DAY_NAMES[d.weekday()][:3]} {d.isoformat()} {n}"
+              for d, n in workdays.holidays_in(week, end, team)]
     ev.add("description", "\n".join(lines))
     return ev

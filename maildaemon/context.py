@@ -35,9 +35,9 @@ class Context:
         """The state folder, checked at first use: one that other users may write is refused (exit 2)."""
         store = Store.from_settings(self.settings)
         store.check()
-        from maildaemon import business
+        from maildaemon import workdays
         from maildaemon.store import HolidayFile
-        business.use_calendar_cache(HolidayFile(store.dir))       # 0.12 s of every command saved
+        workdays.use_calendar_cache(HolidayFile(store.dir))       # 0.12 s of every command saved
         return store
 
     @property

@@ -31,7 +31,7 @@ from typing import Callable
 
 import schedule
 
-from maildaemon import business, duty, outbox, policy
+from maildaemon import duty, outbox, policy, workdays
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.notify import Notifier
@@ -116,7 +116,7 @@ class Daemon:
         store = Store.from_settings(settings)
         store.ensure()
         from maildaemon.store import HolidayFile
-        business.use_calendar_cache(HolidayFile(store.dir))
+        workdays.use_calendar_cache(HolidayFile(store.dir))
         old, self.source = self.source, live_source(settings, follow=True)
         self.settings, self.team, self.templates, self.store = settings, team, templates, store
         if old is not None:
@@ -197,7 +197,7 @@ class Daemon:
         """SPEC 9: while the rotation has no one for this week nothing is sent (`plan` gives no
         mail); the log says so once a day, in the words of `check` and `status`."""
         missing = duty.nobody_on_duty(self.store, self.team, now)
-        day = business.local_date(now, self.team)
+        day = workdays.local_date(now, self.team)
         if missing and self.nobody_said != day:
             log.error("%s: no mail is sent until a rotation is stored (maildaemon rotation load FILE)", missing)
             self.nobody_said = day
@@ -278,5 +278,5 @@ class Daemon:
         silent = policy.silent_since(duty.stream_meta(meta), self.team, self.clock())
         if not silent:
             return line
-        since = datetime.fromisoformat(silent).astimezone(business.zone(self.team))
+        since = datetime.fromisoformat(silent).astimezone(workdays.zone(self.team))
         return f"{line}; stream silent since {since:%Y-%m-%d %H:%M}"

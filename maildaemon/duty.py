@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import agenda, brief, business, outbox, ownmail, policy, rotation, snooze
+from maildaemon import agenda, brief, outbox, ownmail, policy, rotation, snooze, workdays
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Team
 from jinja2 import Environment
@@ -47,7 +47,7 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     tickets = view.current()
     ledger = rotation.from_docs(view.table("rotation"))
     known = view.records(outbox.TABLE)
-    if rotation.nobody_on_duty(ledger, team, business.local_date(now, team)):
+    if rotation.nobody_on_duty(ledger, team, workdays.local_date(now, team)):
         return []                    # no mail signed by nobody (SPEC 9): `nobody_on_duty` says why
     snoozes = view.records(snooze.TABLE)           # SPEC 10: plain data for the pure policy
     dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now, snoozes=snoozes,
@@ -60,12 +60,12 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
     # the Message-ID is a function of what a mail is about: drop what the outbox holds before
     # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
     # the Date header and the templates' `now` on the team's clock (a daemon's clock is UTC)
-    shown = now.astimezone(business.zone(team))
+    shown = now.astimezone(workdays.zone(team))
     new = [d for d in dues if message_id(d, team, key) not in known]
     suggest_owners(new, tickets, team, now)
     digests = [d for d in new if d.kind == "unassigned"]
     if digests:          # SPEC 10: the person on duty hears of stored weeks hit by an outage
-        lines = rotation.conflict_lines(ledger, team, business.local_date(now, team))
+        lines = rotation.conflict_lines(ledger, team, workdays.local_date(now, team))
         for d in digests:
             d.data["rotation_conflicts"] = lines
     return [compose(env, d, team, shown, key, mime) for d in new]
@@ -95,7 +95,7 @@ def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:
     """`no one on duty in the week of <date>` while the stored rotation has no one for the week of
     `now` (then `plan` gives no mail at all), else None."""
     ledger = rotation.from_docs(store.view().table("rotation"))
-    return rotation.nobody_on_duty(ledger, team, business.local_date(now, team))
+    return rotation.nobody_on_duty(ledger, team, workdays.local_date(now, team))
 
 
 def persist(store: Store, settings: Settings, mails: list[Outgoing], now: datetime) -> list[Outgoing]:

@@ -20,7 +20,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
 from maildaemon.model import parse_iso as _dt
 from maildaemon.people import away_until, member_name, outages_between
@@ -109,11 +109,11 @@ def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[
     """Open at the end, new and closed during each of the last eight duty weeks (the last: to now).
     Each ticket's status steps are walked once for all eight week ends, and a ticket finished before
     the first week counts in none of them (at 50,000 messages this was 0.2 s of every handoff)."""
-    this = business.week_start(now, team)
+    this = workdays.week_start(now, team)
     weeks = []
     for i in range(WEEKS_SHOWN - 1, -1, -1):
         start_day = this - timedelta(weeks=i)
-        start, end = business.duty_period(start_day, team)
+        start, end = workdays.duty_period(start_day, team)
         weeks.append((start_day, start, min(end, now + timedelta(microseconds=1))))  # this week: up to now
     first = weeks[0][1]
     opened_n, new_n, closed_n = [0] * len(weeks), [0] * len(weeks), [0] * len(weeks)
@@ -143,17 +143,17 @@ def weekly_counts(tickets: Sequence[Ticket], team: Team, now: datetime) -> list[
 def a_week_earlier(now: datetime, team: Team) -> datetime:
     """The same moment one week earlier: the same wall-clock time in the team's zone seven
     calendar days before (168 hours, or 167/169 across a daylight-saving change)."""
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     local = now.astimezone(tz)
-    return (local.replace(tzinfo=None) - business.WEEK).replace(tzinfo=tz)
+    return (local.replace(tzinfo=None) - workdays.WEEK).replace(tzinfo=tz)
 
 
 def week_over_week(tickets: Sequence[Ticket], team: Team, now: datetime) -> dict:
     """This week and the previous one, each from its first day up to the same moment (`now`, and
     `a_week_earlier(now)`): new and closed tickets, and open tickets at that moment."""
     earlier = a_week_earlier(now, team)
-    this_start, _ = business.duty_period(business.week_start(now, team), team)
-    last_start, _ = business.duty_period(business.week_start(earlier, team), team)
+    this_start, _ = workdays.duty_period(workdays.week_start(now, team), team)
+    last_start, _ = workdays.duty_period(workdays.week_start(earlier, team), team)
     tick = timedelta(microseconds=1)                          # up to and with the moment itself
     open_now = sum(1 for t in tickets if t.status not in DONE_STATUSES)
     lines = [line for line in map(_steps, tickets) if line is not None and not (line[3] and line[4] < last_start)]
@@ -185,12 +185,12 @@ def _median_hours(pairs: list[tuple[str | None, str | None]], team: Team, memo: 
 def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime, memo: dict | None = None) -> list[dict]:
     """Median business hours to assignment and to first team response of the tickets opened in
     each of the last MEDIAN_WEEKS duty weeks, newest first (the current week: up to now)."""
-    this = business.week_start(now, team)
-    first, _ = business.duty_period(this - timedelta(weeks=MEDIAN_WEEKS - 1), team)
+    this = workdays.week_start(now, team)
+    first, _ = workdays.duty_period(this - timedelta(weeks=MEDIAN_WEEKS - 1), team)
     candidates = [(line[0], t) for t in tickets if (line := _steps(t)) is not None and line[0] >= first]
     out = []
     for i in range(MEDIAN_WEEKS):
-        start, end = business.duty_period(this - timedelta(weeks=i), team)
+        start, end = workdays.duty_period(this - timedelta(weeks=i), team)
         end = min(end, now + timedelta(microseconds=1))
         opened = [t for at, t in candidates if start <= at < end]
         out.append({"week": (this - timedelta(weeks=i)).isoformat(), "opened": len(opened),
@@ -205,11 +205,11 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
     """The handoff of the duty week containing `now`, to the incoming person, Cc the team.
     `snoozes`: the snooze records by ticket key (plain data); those that hold at `now` are listed
     with their date and reason (SPEC 10)."""
-    week = business.week_start(now, team)
-    start, _ = business.duty_period(week, team)
+    week = workdays.week_start(now, team)
+    start, _ = workdays.duty_period(week, team)
     until = now + timedelta(microseconds=1)
-    today = business.local_date(now, team)
-    outgoing, incoming = who_on(ledger, week), who_on(ledger, week + business.WEEK)
+    today = workdays.local_date(now, team)
+    outgoing, incoming = who_on(ledger, week), who_on(ledger, week + workdays.WEEK)
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
     compared = week_over_week(tickets, team, now)
     open_now, open_before = compared["open"]
@@ -252,15 +252,15 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         # both columns up to the same moment of their week; "open" is the headline's N and N - D
         "week_over_week": compared,
         "compared_at": earlier.strftime("%Y-%m-%d %H:%M"),
-        "compared_moment": f"{business.DAY_NAMES[earlier.weekday()]} {earlier:%H:%M}",
+        "compared_moment": f"{workdays.DAY_NAMES[earlier.weekday()]} {earlier:%H:%M}",
         # business hours (SPEC 10), over tickets opened in the last eight weeks
         "median_hours_to_assignment": _median_hours([(t.opened_at, t.first_assigned_at) for t in recent], team,
                                                     spans),
         "median_hours_to_first_response": _median_hours([(t.opened_at, t.first_team_update_at) for t in recent],
                                                         team, spans),
         "medians": weekly_medians(tickets, team, now, spans),
-        "rotation": _next_weeks(ledger, team, week + business.WEEK, 4),
-        "meetings": _meetings(team, week + business.WEEK),
+        "rotation": _next_weeks(ledger, team, week + workdays.WEEK, 4),
+        "meetings": _meetings(team, week + workdays.WEEK),
     }
     listed = [r for k in ("unassigned", "opened", "closed", "past_deadline", "over_30_days", "waiting_on_users",
                           "warnings", "snoozed") for r in data[k]] + [r for rows in by_owner.values() for r in rows]
@@ -285,14 +285,14 @@ def _next_weeks(ledger, team: Team, first, n: int) -> list[dict]:
         out.append({"week": week.isoformat(), "name": name_or_unassigned(team, a.email if a else None),
                     "away": [f"{name_or_unassigned(team, o.member)} {o.start.isoformat()}..{o.end.isoformat()}"
                              for o in outages_between(team, week, end)],
-                    "holidays": [f"{d.isoformat()} {name}" for d, name in business.holidays_in(week, end, team)]})
+                    "holidays": [f"{d.isoformat()} {name}" for d, name in workdays.holidays_in(week, end, team)]})
     return out
 
 
 def _meetings(team: Team, week) -> list[dict]:
     out = []
     for m in team.meetings:
-        day = business.week_day(week, m.day, team)
-        out.append({"date": day.isoformat(), "day": business.DAY_NAMES[day.weekday()],
+        day = workdays.week_day(week, m.day, team)
+        out.append({"date": day.isoformat(), "day": workdays.DAY_NAMES[day.weekday()],
                     "time": m.time.strftime("%H:%M"), "name": m.name})
     return sorted(out, key=lambda x: (x["date"], x["time"]))

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from maildaemon import business, outbox, ownmail
+from maildaemon import outbox, ownmail, workdays
 from maildaemon.apply import LATE, apply
 from maildaemon.model import RawMail, Team
 from maildaemon.model import iso as _iso
@@ -128,7 +128,7 @@ def _resumed(txn: Transaction, team: Team, stamp: str) -> None:
     if not previous or not threshold:
         return
     try:
-        gap = business.business_time(datetime.fromisoformat(previous), datetime.fromisoformat(stamp), team)
+        gap = workdays.business_time(datetime.fromisoformat(previous), datetime.fromisoformat(stamp), team)
     except (TypeError, ValueError):
         return
     if gap >= timedelta(hours=threshold):

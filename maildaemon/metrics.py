@@ -13,7 +13,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from maildaemon import business, outbox, policy
+from maildaemon import outbox, policy, workdays
 from maildaemon.model import DONE_STATUSES, Team, parse_iso
 
 OUTCOMES = ("applied", "duplicate", "ignored", "quarantined")
@@ -25,7 +25,7 @@ def gather(view, team: Team, now: datetime, *, last_sync: str | None, quarantine
     meta = view.meta()
     counters = meta.get("counters") or {}
     tickets = view.tickets(include_done=False)
-    day = now.astimezone(business.zone(team)).date()
+    day = now.astimezone(workdays.zone(team)).date()
     stale = 0
     for t in tickets:
         if t.status == "open" and t.owner:

@@ -133,12 +133,12 @@ def _check_servers(settings, out) -> bool:
 
 def duty_weeks(ctx):
     """The ledger, and (week start, member or None) for the week of `--now` and the next."""
-    from maildaemon import business, rotation
+    from maildaemon import rotation, workdays
     team = ctx.team
     ledger = rotation.from_docs(ctx.store.view().table("rotation"))
-    today = business.local_date(ctx.now, team)
-    return ledger, [(business.week_start(day, team), rotation.on_duty(ledger, team, day))
-                    for day in (today, today + business.WEEK)]
+    today = workdays.local_date(ctx.now, team)
+    return ledger, [(workdays.week_start(day, team), rotation.on_duty(ledger, team, day))
+                    for day in (today, today + workdays.WEEK)]
 
 
 def rotation_lines(ctx) -> list[str]:

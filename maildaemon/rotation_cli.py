@@ -1,6 +1,6 @@
 """`maildaemon rotation ...`: the duty rotation's commands (SPEC 2 and 5).
 
-The decisions live in rotation.py, business.py and calendar_ics.py (pure); this module reads the
+The decisions live in rotation.py, workdays.py and calendar_ics.py (pure); this module reads the
 store, the file or standard input, writes the store in one locked transaction, and prints.
 `generate` only prints, so `generate | rotation load -` is the way a plan becomes the rotation and
 no command ever overwrites its own input (the flaw of the tool this replaces).
@@ -15,7 +15,7 @@ import logging
 import sys
 from datetime import date
 
-from maildaemon import business, rotation
+from maildaemon import rotation, workdays
 from maildaemon.context import UsageError, parse_now
 from maildaemon.config import ConfigError
 from maildaemon.people import member_for
@@ -78,7 +78,7 @@ def _date(value: str) -> date:
 
 
 def run(ctx) -> int:
-    business.check_holidays(ctx.team)      # an unsupported country: exit 2 before anything is done
+    workdays.check_holidays(ctx.team)      # an unsupported country: exit 2 before anything is done
     return ACTIONS[ctx.args.action](ctx)
 
 
@@ -89,9 +89,9 @@ def _usage(action: str, message: str) -> UsageError:
 def _day(ctx, value: str | None, option: str) -> date:
     """`--date` as the team's calendar date; `now` when not given."""
     if not value:
-        return business.local_date(ctx.now, ctx.team)
+        return workdays.local_date(ctx.now, ctx.team)
     try:
-        return business.local_date(parse_now(value, business.zone(ctx.team)), ctx.team)
+        return workdays.local_date(parse_now(value, workdays.zone(ctx.team)), ctx.team)
     except ConfigError:
         raise _usage(ctx.args.action, f"{option}: {value!r} is not an ISO 8601 date or date-time") from None
 
@@ -99,11 +99,11 @@ def _day(ctx, value: str | None, option: str) -> date:
 def generate(ctx) -> int:
     team = ctx.team
     ledger = rotation.from_docs(ctx.store.view().table(TABLE))
-    current = business.week_start(ctx.now, team)
+    current = workdays.week_start(ctx.now, team)
     if ctx.args.start:
-        start = business.week_start(ctx.args.start, team)
+        start = workdays.week_start(ctx.args.start, team)
     elif ledger:
-        start = max(business.first_week_start_on_or_after(ledger[-1].week + rotation.WEEK, team), current)
+        start = max(workdays.first_week_start_on_or_after(ledger[-1].week + rotation.WEEK, team), current)
     else:
         start = current
     plan = rotation.generate(team, ledger, start, ctx.args.weeks)
@@ -169,7 +169,7 @@ def show(ctx) -> int:
         ctx.out(rotation.Assignment(a.week, a.email, a.name, rotation.week_notes(a, team)).line())
     if not ledger:
         ctx.out(f"# no weeks stored yet; to start: {HINT}")
-    current = business.week_start(ctx.now, team)
+    current = workdays.week_start(ctx.now, team)
     ctx.out("")
     ctx.out(f"# fairness: duty weeks in the 52 weeks {(current - rotation.WINDOW + rotation.WEEK).isoformat()}"
             f"..{current.isoformat()}")
@@ -189,7 +189,7 @@ def who(ctx) -> int:
     if a is None:
         log.error("nobody is on duty on %s: the week of %s is not in the stored rotation (%s to %s); "
                   "add it with `maildaemon rotation set WEEK EMAIL` or load more weeks", day.isoformat(),
-                  business.week_start(day, team).isoformat(), ledger[0].week.isoformat(), ledger[-1].week.isoformat())
+                  workdays.week_start(day, team).isoformat(), ledger[0].week.isoformat(), ledger[-1].week.isoformat())
         return 1
     ctx.out(a.line())
     return 0
@@ -238,10 +238,10 @@ def check(ctx) -> int:
     `ok` line and 0."""
     team = ctx.team
     ledger = rotation.from_docs(ctx.store.view().table(TABLE))
-    today = business.local_date(ctx.now, team)
+    today = workdays.local_date(ctx.now, team)
     lines = rotation.conflict_lines(ledger, team, today)
     if not lines:
-        ctx.out(f"ok: no stored week from {business.week_start(today, team).isoformat()} on has its person away")
+        ctx.out(f"ok: no stored week from {workdays.week_start(today, team).isoformat()} on has its person away")
         return 0
     ctx.out("\n".join(lines))
     return 1

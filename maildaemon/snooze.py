@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Team, Ticket, parse_iso
 
 TABLE = "snoozes"
@@ -28,7 +28,7 @@ def holds(rec: dict | None, ticket: Ticket | None, team: Team, now: datetime) ->
         since = parse_iso(rec["at"])
     except (KeyError, TypeError, ValueError):
         return False
-    if business.local_date(now, team) > until:
+    if workdays.local_date(now, team) > until:
         return False
     # closed and reopened after the snooze was set: the snooze ended with the closing
     return not any("closed" in h.kinds and not h.late and parse_iso(h.at) >= since for h in ticket.history)

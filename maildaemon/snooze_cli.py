@@ -25,7 +25,7 @@ def run(ctx) -> int:
 
 
 def snooze_(ctx) -> int:
-    from maildaemon import business, snooze, views     # not at import: every command builds the parser
+    from maildaemon import snooze, views, workdays     # not at import: every command builds the parser
     args, team, now = ctx.args, ctx.team, ctx.now
     ticket = ctx.store.view().find_ticket(args.key)
     if ticket is None:
@@ -41,7 +41,7 @@ def snooze_(ctx) -> int:
         until = date.fromisoformat(args.until)
     except ValueError:
         raise ConfigError("--until", f"{args.until!r} is not a date", "write it as YYYY-MM-DD") from None
-    today = business.local_date(now, team)
+    today = workdays.local_date(now, team)
     if until < today:
         raise ConfigError("--until", f"{until.isoformat()} is in the past (today is {today.isoformat()})",
                           "give today or a later day")

@@ -42,7 +42,7 @@ from itertools import chain
 from datetime import datetime
 from typing import Iterable, NamedTuple
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Team, Ticket
 from maildaemon.people import outage_on
 
@@ -288,9 +288,9 @@ class Suggester:
 
     def eligible(self, now: datetime) -> list[str]:
         """Members who may be suggested at `now`, in team file order (lower-case emails)."""
-        today = business.local_date(now, self.team)
-        days = [business.add_business_days(today, 1, self.team)]
-        if business.is_business_day(today, self.team):
+        today = workdays.local_date(now, self.team)
+        days = [workdays.add_business_days(today, 1, self.team)]
+        if workdays.is_business_day(today, self.team):
             days.append(today)
         out = []
         for m in self.team.members:

@@ -71,14 +71,14 @@ def sample_dues() -> tuple[dict, object]:
 
 
 def _samples(team, mails, ledger, found: dict) -> tuple[dict, object]:
-    from maildaemon import business, duty, policy, rotation
+    from maildaemon import duty, policy, rotation, workdays
     from maildaemon.demo import Delivered, moments
     from maildaemon.ingest import ingest
     from maildaemon.model import Outage, iso
     from maildaemon.store import Store
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "state")
-        end = datetime(2026, 11, 27, 17, tzinfo=business.zone(team))
+        end = datetime(2026, 11, 27, 17, tzinfo=workdays.zone(team))
         with store.transaction() as txn:
             docs, _ = rotation.record_changes([], ledger, "load", end)
             txn.replace_table("rotation", docs)

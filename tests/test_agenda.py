@@ -23,7 +23,7 @@ from builders import write_mbox
 from team_file import TEAM_TOML
 from maildaemon.brief import due_briefs
 from maildaemon import agenda as agenda_mod
-from maildaemon import business, duty, policy, rotation
+from maildaemon import duty, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.config import load_team
 from maildaemon.render import environment, message_id
@@ -224,8 +224,8 @@ def test_reach_is_the_inverse_of_business_time(cli, start, hours, expected):
     amount = timedelta(hours=hours)
     at = agenda_mod.reach(start, amount, team)
     assert at == expected
-    assert business.business_time(start, at, team) == amount
-    assert business.business_time(start, at - timedelta(seconds=1), team) < amount
+    assert workdays.business_time(start, at, team) == amount
+    assert workdays.business_time(start, at - timedelta(seconds=1), team) < amount
 
 
 def walk(snap, ledger, team, start, end, step=timedelta(minutes=5)):
@@ -233,10 +233,10 @@ def walk(snap, ledger, team, start, end, step=timedelta(minutes=5)):
     sent, ids, out = list(snap.sent.values()), set(snap.sent), []
     at = start
     while at < end:
-        if rotation.nobody_on_duty(ledger, team, business.local_date(at, team)) is None:
+        if rotation.nobody_on_duty(ledger, team, workdays.local_date(at, team)) is None:
             dues = policy.due_reminders(snap.tickets, ledger, team, sent, at, snoozes=snap.snoozes, stream=snap.stream,
                                         briefs=due_briefs)
-            week = business.week_start(at, team).isoformat()
+            week = workdays.week_start(at, team).isoformat()
             if policy.handoff_due(team, at) and not any(r["kind"] == "handoff" and r["period"] == f"week-{week}"
                                                         for r in sent):
                 dues.append(handoff_policy.handoff(snap.tickets, ledger, team, at, snoozes=snap.snoozes))
@@ -261,7 +261,7 @@ def test_the_agenda_is_the_daemon_ticking_every_five_minutes(cli):
     store = Store(cli.root / "state")
     snap, ledger = duty.agenda_snapshot(store)
     snap.stream = dict(snap.stream or {}, last_applied_at="2026-11-24T16:00:00+00:00")   # then silence
-    start = datetime(2026, 11, 24, 12, 0, tzinfo=business.zone(team))
+    start = datetime(2026, 11, 24, 12, 0, tzinfo=workdays.zone(team))
     result = agenda_mod.agenda(snap, ledger, team, start, 10, environment())
     expected = walk(snap, ledger, team, start, start + timedelta(days=10))
     assert [(e.at, e.kind, e.tickets, e.message_id) for e in result.entries] == expected

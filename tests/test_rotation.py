@@ -149,7 +149,7 @@ def ledgers(draw, t, start):
 
 
 def _first_week(t):
-    from maildaemon.business import week_start
+    from maildaemon.workdays import week_start
     return week_start(MON, t)
 
 

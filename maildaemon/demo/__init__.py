@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
-from maildaemon import business, duty, rotation, views
+from maildaemon import duty, rotation, views, workdays
 from maildaemon.context import parse_now
 from maildaemon.config import DAYS, Settings, load_team
 from maildaemon.ingest import ingest
@@ -53,7 +53,7 @@ class Delivered:
 
 def moments(team, end: datetime) -> list[tuple[datetime, str]]:
     """When the daemon would act during the demo week: announce, reminder slots, handoff."""
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     out = []
     for i in range(5):
         day = WEEK + timedelta(days=i)
@@ -68,7 +68,7 @@ def moments(team, end: datetime) -> list[tuple[datetime, str]]:
 
 def run_demo(ctx) -> int:
     team = load_team(bundled("team.toml"))
-    end = parse_now(getattr(ctx.args, "now", None) or "2026-11-27T17:00", business.zone(team))
+    end = parse_now(getattr(ctx.args, "now", None) or "2026-11-27T17:00", workdays.zone(team))
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
     store = Store(OUT / "state")          # demo defaults: the quarantine limits are the defaults
@@ -89,14 +89,14 @@ def run_demo(ctx) -> int:
     days_seen = set()
     for moment, what in moments(team, end):
         for d in _days_between(days_seen, moment.date()):
-            name = business.holiday_name(d, team)
+            name = workdays.holiday_name(d, team)
             if name and d.weekday() < 5:
                 ctx.out(f"{d:%a %Y-%m-%d}        {name}: a public holiday, no reminders")
         counts = ingest(Delivered(mails, moment), store, team, moment, live=False)
         stamp = moment.strftime("%a %Y-%m-%d %H:%M")
         if counts.fetched:
             ctx.out(f"{stamp}  stream: {counts.line()}")
-        if not business.is_business_day(moment.date(), team) and what == "remind":
+        if not workdays.is_business_day(moment.date(), team) and what == "remind":
             continue
         due = duty.plan(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
         new, _ = duty.commit(store, settings, due, moment)

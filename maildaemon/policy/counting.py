@@ -2,7 +2,7 @@
 
 One home for the figures the reminders, the handoff, the brief and `status` show, so they can
 never disagree: "N business days" is N whole `work_hours` days of business time since the
-moment, counted in closed form by business.business_time, so Monday 13:30 is 1 business day ago
+moment, counted in closed form by workdays.business_time, so Monday 13:30 is 1 business day ago
 from Tuesday 13:30, not before. Hours are shown to a tenth, rounded down.
 """
 from __future__ import annotations
@@ -10,19 +10,19 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Team, Ticket, parse_iso
 
 
 def business_hours_between(start: datetime, end: datetime, team: Team) -> float:
     """Working hours (team.work_hours on business days, local time) between two instants, in
-    closed form (business.business_time)."""
-    return business.business_time(start, end, team) / timedelta(hours=1)
+    closed form (workdays.business_time)."""
+    return workdays.business_time(start, end, team) / timedelta(hours=1)
 
 
 def business_days_since(since: str | None, now: datetime, team: Team) -> int:
     """Whole business days elapsed from a stored time to `now` (0 when unknown)."""
-    return business.business_days_elapsed(parse_iso(since), now, team) if since else 0
+    return workdays.business_days_elapsed(parse_iso(since), now, team) if since else 0
 
 
 def business_hours_since(since: str | None, now: datetime, team: Team) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DAYS, DONE_STATUSES, Due, Team, Ticket, parse_iso, valid_address
 from maildaemon.people import away_until
 from maildaemon.policy.counting import business_hours_between, idle, tenths, waited
@@ -35,7 +35,7 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     ingest.py). Both plain data; without them nothing is snoozed and the stream is not watched.
     `briefs`: `brief.due_briefs` (passed in by the caller: brief.py builds on this package)."""
     out: list[Due] = []
-    duty = on_duty(ledger, team, business.local_date(now, team))
+    duty = on_duty(ledger, team, workdays.local_date(now, team))
     if duty is None:
         return out                        # nobody to sign anything (SPEC 9): nothing goes out
     announce = due_announcement(ledger, team, now)
@@ -87,7 +87,7 @@ def due_announcement(ledger: Sequence[Assignment], team: Team, now: datetime) ->
     """The week's duty announcement, from `announce_time` until the week ends (catch-up)."""
     if now < announce_moment(now, team):
         return None
-    week = business.week_start(now, team)
+    week = workdays.week_start(now, team)
     data = announcement(team, ledger, week)
     duty = data["this_week"]["email"]
     return Due(kind="announcement", period=f"week-{week.isoformat()}", to=team_addresses(team), duty=duty, data=data)
@@ -110,7 +110,7 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
             flagged.append(ticket_row(t, team, now, flags=flags(t)))
     if not waiting and not resumed:
         return None
-    at = now.astimezone(business.zone(team)).time().replace(tzinfo=None, second=0, microsecond=0)
+    at = now.astimezone(workdays.zone(team)).time().replace(tzinfo=None, second=0, microsecond=0)
     meetings = [{"time": m.time.strftime("%H:%M"), "name": m.name} for m in sorted(team.meetings, key=lambda m: m.time)
                 if m.day == DAYS[slot.day.weekday()] and m.time >= at] \
         if (slot.first_of_day if list_meetings is None else list_meetings) else []

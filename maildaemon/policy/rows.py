@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from maildaemon import business, snooze
+from maildaemon import snooze, workdays
 from maildaemon.model import Team, Ticket, parse_iso
 from maildaemon.people import member_name
 from maildaemon.views import next_action
@@ -17,7 +17,7 @@ KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its titl
 
 def ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
     """What templates show of a ticket: plain data, local times."""
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     opened = parse_iso(t.opened_at) if t.opened_at else now
     return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
             "owner": t.owner, "owner_name": member_name(team, t.owner),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Due, Team, parse_iso
 from maildaemon.policy.counting import business_hours_between, business_hours_since, tenths
 
@@ -73,4 +73,4 @@ def stream_resumed(stream: dict | None, sent: Sequence[dict], team: Team) -> dic
 
 def _minute(iso: str, team: Team) -> str:
     """A stored UTC time as the mails show it: team time, to the minute."""
-    return parse_iso(iso).astimezone(business.zone(team)).strftime("%Y-%m-%d %H:%M")
+    return parse_iso(iso).astimezone(workdays.zone(team)).strftime("%Y-%m-%d %H:%M")

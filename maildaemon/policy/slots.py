@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Team, parse_iso
 
 
@@ -25,8 +25,8 @@ class Slot:
 
 def current_slot(now: datetime, team: Team) -> Slot | None:
     """The reminder time slot `now` falls in, on a business day; None before the first or off days."""
-    local = now.astimezone(business.zone(team))
-    if not business.is_business_day(local.date(), team):
+    local = now.astimezone(workdays.zone(team))
+    if not workdays.is_business_day(local.date(), team):
         return None
     passed = [t for t in team.policy.reminder_times if t <= local.time().replace(tzinfo=None)]
     if not passed:
@@ -37,7 +37,7 @@ def current_slot(now: datetime, team: Team) -> Slot | None:
 def slot_start(when: datetime, team: Team) -> datetime:
     """The start of the reminder slot an instant falls in (the instant itself outside any slot)."""
     slot = current_slot(when, team)
-    return datetime.combine(slot.day, slot.at, tzinfo=business.zone(team)) if slot else when
+    return datetime.combine(slot.day, slot.at, tzinfo=workdays.zone(team)) if slot else when
 
 
 def repeated(previous: str | None, now: datetime, team: Team) -> bool:
@@ -46,15 +46,15 @@ def repeated(previous: str | None, now: datetime, team: Team) -> bool:
     two days later from 09:30 to 14:00)."""
     if not previous:
         return False
-    return business.business_days_elapsed(slot_start(parse_iso(previous), team), now, team) \
+    return workdays.business_days_elapsed(slot_start(parse_iso(previous), team), now, team) \
         < team.policy.repeat_after_days
 
 
 def announce_moment(now: datetime, team: Team) -> datetime:
     """When the duty announcement of the week containing `now` falls due (`announce_time`)."""
-    return business.week_moment(business.week_start(now, team), team.policy.announce_time, team)
+    return workdays.week_moment(workdays.week_start(now, team), team.policy.announce_time, team)
 
 
 def handoff_due(team: Team, now: datetime) -> bool:
     """From `handoff_time` in the duty week until the week ends (a daemon that was down catches up)."""
-    return now >= business.week_moment(business.week_start(now, team), team.policy.handoff_time, team)
+    return now >= workdays.week_moment(workdays.week_start(now, team), team.policy.handoff_time, team)

@@ -14,7 +14,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, parse_iso
 from maildaemon.people import away_until
 from maildaemon.policy.rows import key_width, person, ticket_row
@@ -50,7 +50,7 @@ def work_done_rows(t: Ticket, by_key: dict[str, Ticket], team: Team) -> tuple[li
     items, others = work_items(t, by_key)
     if not items or any(i.status not in DONE_STATUSES for i in items):
         return None
-    tz = business.zone(team)
+    tz = workdays.zone(team)
     rows = [{"key": i.key, "title": i.title, "url": i.url, "status": i.status, "status_raw": i.status_raw,
              "closed_at": done_at(i),
              "closed": parse_iso(done_at(i)).astimezone(tz).strftime("%Y-%m-%d %H:%M") if done_at(i) else "unknown"}

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Member, Outage, Team
 from maildaemon.people import outage_on
 
 UNASSIGNED = "UNASSIGNED"
 WINDOW = timedelta(weeks=52)      # the fairness window: `generate` and `rotation show` count weeks in it
-WEEK = business.WEEK
+WEEK = workdays.WEEK
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Assignment:
 def blocking_days(start: date, team: Team) -> tuple[date, ...]:
     """The days an outage keeps a member off the week: its duty days, or, when every duty day is
     a holiday, its weekdays (the week still needs an owner who is around)."""
-    return business.duty_days(start, team) or business.weekdays(start)
+    return workdays.duty_days(start, team) or workdays.weekdays(start)
 
 
 def away_in_week(email: str, week: date, team: Team) -> Outage | None:
@@ -49,9 +49,9 @@ def free_members(start: date, team: Team) -> list[Member]:
 
 def holiday_note(week: date, team: Team) -> str:
     """`no duty days: 2026-12-24 Christmas Eve, ...` for a week with no business day, else ""."""
-    if business.duty_days(week, team):
+    if workdays.duty_days(week, team):
         return ""
-    return "no duty days: " + ", ".join(f"{d.isoformat()} {n}" for d, n in business.holidays_in(
+    return "no duty days: " + ", ".join(f"{d.isoformat()} {n}" for d, n in workdays.holidays_in(
         week, week + timedelta(days=6), team))
 
 

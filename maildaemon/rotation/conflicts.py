@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Outage, Team
 from maildaemon.rotation.assignment import WEEK, WINDOW, Assignment, away_in_week
 from maildaemon.rotation.fair import generate
@@ -60,15 +60,15 @@ def conflicts(ledger: Sequence[Assignment], team: Team, today: date) -> list[Con
          the conflict to the end of the search (the window `generate` and `rotation show` count),
       3. is nearest, then the team file's order.
     """
-    today = business.local_date(today, team)
-    current = business.week_start(today, team)
+    today = workdays.local_date(today, team)
+    current = workdays.week_start(today, team)
     stored = sorted((a for a in ledger if a.email), key=lambda a: a.week)
     hit = [(a, o) for a in stored if a.week >= current and (o := away_in_week(a.email, a.week, team))]
     if not hit:
         return []
     owners = {a.week: a.email for a in stored}
     horizon = hit[-1][0].week + (SWAP_WEEKS + 1) * WEEK
-    start = max(business.first_week_start_on_or_after(stored[-1].week + WEEK, team), current)
+    start = max(workdays.first_week_start_on_or_after(stored[-1].week + WEEK, team), current)
     planned = _continue(owners, team, start, horizon)
     return [Conflict(a.week, a.email, o, _fairest_swap(a, owners, planned, start, horizon, team)) for a, o in hit]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import Member, Team
 from maildaemon.people import member_name, outages_between
 from maildaemon.rotation.assignment import UNASSIGNED, WEEK, WINDOW, Assignment
@@ -38,7 +38,7 @@ def nobody_on_duty(ledger: Sequence[Assignment], team: Team, day: date) -> str |
     `no one on duty in the week of 2026-11-23`; None when someone is on duty."""
     if on_duty(ledger, team, day) is not None:
         return None
-    return f"no one on duty in the week of {business.week_start(day, team).isoformat()}"
+    return f"no one on duty in the week of {workdays.week_start(day, team).isoformat()}"
 
 
 # --- the fairness summary ---------------------------------------------------------------------
@@ -87,7 +87,7 @@ def announcement(team: Team, ledger: Sequence[Assignment], day: date) -> dict:
     """This week's and next week's person on duty at `day`, for the announcement templates
     (`this_week.name` / `next_week.name`, UNASSIGNED when no week is stored), with each week's
     dates, holidays and who is away. Plain JSON-friendly values: the outbox may keep them."""
-    this = business.week_start(day, team)
+    this = workdays.week_start(day, team)
     return {"date": day.isoformat(),
             "this_week": _week_info(team, ledger, this), "next_week": _week_info(team, ledger, this + WEEK)}
 
@@ -95,12 +95,12 @@ def announcement(team: Team, ledger: Sequence[Assignment], day: date) -> dict:
 def _week_info(team: Team, ledger: Sequence[Assignment], start: date) -> dict:
     a = who_on(ledger, start)
     end = start + timedelta(days=6)
-    days = business.duty_days(start, team)
+    days = workdays.duty_days(start, team)
     return {"start": start.isoformat(), "end": end.isoformat(),
             "email": a.email if a else None, "name": a.name if a else UNASSIGNED,
             "duty_days": [d.isoformat() for d in days], "no_duty_days": not days,
-            "holidays": [{"date": d.isoformat(), "day": business.DAY_NAMES[d.weekday()], "name": n}
-                         for d, n in business.holidays_in(start, end, team)],
+            "holidays": [{"date": d.isoformat(), "day": workdays.DAY_NAMES[d.weekday()], "name": n}
+                         for d, n in workdays.holidays_in(start, end, team)],
             "away": [{"name": member_name(team, o.member), "start": o.start.isoformat(), "end": o.end.isoformat()}
                      for o in outages_between(team, start, end)]}
 

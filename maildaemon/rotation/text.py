@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from maildaemon import business
+from maildaemon import workdays
 from maildaemon.model import DAYS, Team
 from maildaemon.people import member_for
 from maildaemon.rotation.assignment import UNASSIGNED, Assignment, assignment_warnings
@@ -65,11 +65,11 @@ def parse(text: str, team: Team) -> Parsed:
 
 
 def week_start_problem(week: date, team: Team) -> str | None:
-    if business.is_week_start(week, team):
+    if workdays.is_week_start(week, team):
         return None
-    first = business.DAY_NAMES[DAYS.index(team.duty_start)]
-    return (f"{week.isoformat()} is a {business.DAY_NAMES[week.weekday()]}, not a week start; weeks start "
-            f"on {first} (that week starts {business.week_start(week, team).isoformat()})")
+    first = workdays.DAY_NAMES[DAYS.index(team.duty_start)]
+    return (f"{week.isoformat()} is a {workdays.DAY_NAMES[week.weekday()]}, not a week start; weeks start "
+            f"on {first} (that week starts {workdays.week_start(week, team).isoformat()})")
 
 
 def _read_who(week: date, who: str, team: Team, old: bool) -> tuple[Assignment | None, str | None, list[str]]:
