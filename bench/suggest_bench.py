@@ -308,8 +308,7 @@ def main(argv=None) -> int:
                                   submitter=f"u{rnd.randint(1, 3000)}@d{rnd.randint(1, 400)}.example.org")
               for t in big.final]
     from maildaemon import suggest
-    suggest._TITLES.clear()
-    suggest._WORDS.clear()
+    suggest.forget_words()
     t0 = time.perf_counter()
     Suggester(team, unique)
     cold = time.perf_counter() - t0

@@ -1,170 +1,22 @@
-"""Suggested owners (SPEC 10, issue 12): who owned similar tickets, weighed by load, never someone away.
-
-Pure: tickets, the team and `now` in, plain data out; no clock, no I/O.
-
-The model learns from every ticket the stream knows that has an owner (`Ticket.owner`, a member
-email) and answers, for an unowned open ticket, up to two members, best first:
-
-    {"email": "ada@example.org", "reason": "owned 4 tickets with 'cvmfs' in the title, 2 open now",
-     "score": 0.71}
-
-Evidence of four kinds, each the member's share of the past tickets that have it, times a
-confidence that grows with their number (n / (n + 1)), weighted by WEIGHTS and summed:
-
-- title: TF-IDF over title words, standard library only (words of letters, lower case; stop
-  words, numbers and ids dropped; a light suffix stemmer; binary term frequency, smooth idf,
-  squared as in a cosine): for each word of the title, each owner's share of the owned tickets
-  whose titles have it, averaged with the words' weights (rare words count, "fails" hardly);
-- submitter: the tickets of the same submitter address, and (weaker) of the same mail domain
-  (free-mail domains such as gmail.com say nothing and are skipped);
-- queue: the same system and project (the key's prefix: `jira:soft`, `github:org/repo`; for
-  systems whose ids are plain numbers, such as GOC and RT, the system itself).
-
-The sum is divided by (1 + LOAD_WEIGHT * load / (1 + mean load of the members who may be
-suggested)), load being the tickets the member owns now that are not resolved or closed ("2 open
-now" in the reason is that figure). The reason names the two strongest kinds of evidence. `score`
-is that quotient, rounded (0 .. about 2; only its order means something).
-Never suggested: a member away today (when today is a business day) or on the next business day
-(team outages), a member with `suggest = false` in the team file, anyone not in the team file,
-a member with no evidence at all. Ties: the lower load, then the team file's order.
-
-Cost (bench/suggest_bench.py): a model of 12,500 tickets builds in about 0.05 s (0.15 s when
-every title is different), 300 suggestions take under 0.02 s, one `update` under 10 µs. A daemon
-builds once and calls `update` with every ticket `apply` returns (or rebuilds per tick).
+"""The owner model: counts of who owned which kind of ticket, kept up to date ticket by ticket,
+and the scores and reasons of its suggestions (the package's docstring says how it weighs).
 """
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
-from itertools import chain
 from datetime import datetime
+from itertools import chain
 from typing import Iterable, NamedTuple
 
 from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Team, Ticket
 from maildaemon.people import outage_on
+from maildaemon.suggest.features import domain, queue, surface, surfaces, words
 
 LIMIT = 2                  # suggestions per ticket
 WEIGHTS = {"title": 1.0, "submitter": 0.6, "domain": 0.3, "queue": 0.15}
 LOAD_WEIGHT = 0.5
-TITLE_CHARS = 400          # a title is read up to here (hostile titles: megabytes, thousands of words)
-TITLE_WORDS = 40           # distinct words kept per title
-
-STOP_WORDS = frozenset("""
-a about above after again against all am an and any are aren as at be because been before being
-below between both but by can cannot could did didn do does doesn doing don down during each few
-for from further had has have having he her here hers him his how i if in into is isn it its itself
-just me more most my no nor not now of off on once only or other our ours out over own same she
-should so some such than that the their them then there these they this those through to too
-under until up very was wasn we were what when where which while who whom why will with won would
-you your yours re fw fwd aw wg sv tr ticket tickets issue issues please help problem question
-hi hello thanks thank regarding request new urgent id
-""".split())
-
-FREE_MAIL = frozenset("""
-gmail.com googlemail.com yahoo.com hotmail.com outlook.com live.com msn.com aol.com icloud.com
-me.com mail.com gmx.de gmx.net web.de proton.me protonmail.com yandex.ru qq.com 163.com
-""".split())
-
-_WORD = re.compile(r"[^\W_]+")
-CACHE = 50_000             # titles and words remembered (a daemon sees the same titles again and again)
-_TITLES: dict[str, frozenset[str]] = {}
-_WORDS: dict[str, str | None] = {}
-_SURFACE: dict[str, str] = {}
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s")
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper: fails, failed, failing -> fail; certificates -> certificat."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            if suffix == "ies":
-                return word[:-3] + "y"
-            return word[:-len(suffix)]
-    return word
-
-
-def words(title: str | None) -> frozenset[str]:
-    """The title's distinct informative words, stemmed: no stop words, numbers or ids."""
-    if not title:
-        return frozenset()
-    text = title[:TITLE_CHARS]
-    known = _TITLES.get(text)
-    if known is not None:
-        return known
-    title = text
-    text = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
-    out: set[str] = set()
-    for w in _WORD.findall(text):
-        v = _WORDS.get(w, "")
-        if v == "":
-            v = _WORDS[w] = _word(w)
-            if len(_WORDS) > CACHE:
-                _WORDS.clear()
-                _SURFACE.clear()
-        if v is not None:
-            out.add(v)
-            if len(out) >= TITLE_WORDS:
-                break
-    result = frozenset(out)
-    if len(_TITLES) > CACHE:
-        _TITLES.clear()
-    _TITLES[title] = result
-    return result
-
-
-def _word(w: str) -> str | None:
-    """One lower-case word as the model keeps it, or None: stop words, numbers and ids go."""
-    if len(w) < 2 or len(w) > 30 or w in STOP_WORDS:
-        return None
-    if not w.isalpha():
-        digits = sum(c.isdigit() for c in w)
-        if digits == len(w) or (digits >= 2 and len(w) >= 6):
-            return None                                 # 41234, 2026, 3fa8e21c (x509, el9, python3 stay)
-    stemmed = stem(w)
-    if stemmed in STOP_WORDS:
-        return None
-    _SURFACE.setdefault(stemmed, w)
-    return stemmed
-
-
-def surface(word: str) -> str:
-    """A word as titles write it (the first form seen of a stemmed word in this process)."""
-    return _SURFACE.get(word, word)
-
-
-def surfaces(title: str | None) -> dict[str, str]:
-    """stem -> the word as this title writes it (the reason quotes the new ticket's own word, so
-    it never depends on which titles the process happened to read first)."""
-    text = (title or "")[:TITLE_CHARS]
-    text = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
-    out: dict[str, str] = {}
-    for w in _WORD.findall(text):
-        v = _word(w)
-        if v is not None:
-            out.setdefault(v, w)
-    return out
-
-
-def domain(address: str | None) -> str | None:
-    if not address or "@" not in address:
-        return None
-    d = address.rpartition("@")[2].strip().lower().rstrip(">")
-    return None if not d or d in FREE_MAIL else d
-
-
-def queue(t: Ticket) -> str:
-    """The system and project: `jira:SOFT`, `github:org/repo`; `goc`, `rt` when ids are numbers."""
-    ident = t.id or ""
-    for sep in ("#", "-"):
-        head, found, _ = ident.rpartition(sep)
-        if found and head:
-            return f"{t.system}:{head.lower()}"
-    return t.system
 
 
 def wants_suggestion(t: Ticket) -> bool:
@@ -430,6 +282,3 @@ def _add(counts: dict, key: str, n: int) -> None:
         counts[key] = v
     else:
         counts.pop(key, None)
-
-
-__all__ = ["Suggester", "suggested_owners", "wants_suggestion", "words", "queue", "domain", "LIMIT"]
