@@ -60,8 +60,8 @@ _UTC = timezone.utc
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One mail of the agenda."""
+class PlannedMail:
+    """One mail of the agenda: when it would go out, to whom, and its subject."""
     at: datetime                   # the moment it falls due, team time
     kind: str
     to: tuple[str, ...]
@@ -89,7 +89,7 @@ class Snapshot:
 class Agenda:
     start: datetime
     end: datetime                              # exclusive
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[PlannedMail] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # why mails are missing (no one on duty)
 
 
@@ -174,7 +174,7 @@ class _Run:
             for k in rec.get("tickets") or ():
                 self.by_ticket[k].append(rec)
         self.digests = {rec.get("period") for rec in self.sent if rec.get("kind") == "unassigned"}
-        self.entries: list[tuple[datetime, int, Entry]] = []
+        self.entries: list[tuple[datetime, int, PlannedMail]] = []
         self.queue: list[tuple] = []
         self.order = itertools.count()
         self.workday = workdays.workday(team)
@@ -309,7 +309,7 @@ class _Run:
                 continue
             out = compose(self.env, d, self.team, shown, self.snap.key, mime=False)
             to = tuple(a for a in dict.fromkeys(d.to) if valid_address(a))      # compose's To; the rest is Cc
-            entry = Entry(shown, d.kind, to, tuple(out.recipients[len(to):]), out.subject, d.tickets, mid)
+            entry = PlannedMail(shown, d.kind, to, tuple(out.recipients[len(to):]), out.subject, d.tickets, mid)
             self.entries.append((at, next(self.order), entry))
             rec = {"id": mid, "kind": d.kind, "period": d.period, "tickets": list(d.tickets), "created_at": iso(at)}
             self.sent.append(rec)

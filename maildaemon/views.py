@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from maildaemon.model import DONE_STATUSES, Team, Ticket
+from maildaemon.people import away_until
 from maildaemon.terminal import safe
 
 TIME_FIELDS = ("opened_at", "updated_at", "last_team_update_at", "last_user_update_at",
@@ -29,10 +30,9 @@ def warnings(ticket: Ticket, team: Team, now: datetime) -> list[str]:
         out.append("several team members assigned")
     if ticket.owner:
         today = now.astimezone(ZoneInfo(team.timezone)).date()
-        for o in team.outages:
-            if o.member == ticket.owner and o.start <= today <= o.end:
-                out.append(f"owner away until {o.end.isoformat()}")
-                break
+        away = away_until(team, ticket.owner, today)
+        if away:
+            out.append(f"owner away until {away.isoformat()}")
     return out
 
 

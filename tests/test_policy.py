@@ -356,6 +356,23 @@ def test_owner_away_tells_the_person_on_duty_instead():
     assert one(due([t], local(2027, 1, 4, 9, 30), ledger=ledger), "owner").to == (ADA,)
 
 
+def test_an_outage_counts_whatever_the_case_of_its_address_in_every_stage():
+    """Addresses compare case-insensitively (people.outage_on): an outage written `Ada@Example.ORG`
+    is Ada's for the reminders, the handoff, the rotation and the suggested owners alike."""
+    from maildaemon import rotation
+    from maildaemon.handoff import handoff
+    from maildaemon.suggest import Suggester
+    shouting = team(outages=[{"member": ADA.upper(), "start": date(2026, 12, 21), "end": date(2027, 1, 1)}])
+    t = owned(team_update=liso(2026, 12, 16, 10, 0))
+    now = local(2026, 12, 22, 9, 30)
+    mail = one(due([t], now, t=shouting), "owner-away")
+    assert mail.data["away_until"] == "2027-01-01"
+    [warned] = handoff([t], LEDGER, shouting, now).data["warnings"]
+    assert "owner away until 2027-01-01" in warned["flags"]
+    assert ADA not in {m.email for m in rotation.free_members(date(2026, 12, 21), shouting)}
+    assert ADA not in Suggester(shouting, [t]).eligible(now)
+
+
 # --- user reminder and close suggestion ---------------------------------------------------------
 
 def test_user_reminder_from_user_wait_days_to_the_submitter_cc_the_list():
