@@ -24,7 +24,7 @@ from maildaemon import workdays
 from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
 from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, Team, Ticket
 from maildaemon.model import parse_iso as _dt
-from maildaemon.policy import idle, key_width, ticket_row, tickets_by_key, waited, waiting_for_triage, work_done_rows
+from maildaemon.policy import idle, key_width, local_minute, ticket_row, tickets_by_key, waited, waiting_for_triage, work_done_rows
 from maildaemon.rotation import Assignment, who_on
 
 LOOKBACK = timedelta(days=7)        # the window when no earlier brief for the meeting is known
@@ -107,7 +107,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
         "this_week": name_or_unassigned(team, outgoing.email if outgoing else None),
         "next_week": name_or_unassigned(team, incoming.email if incoming else None),
         "open_now": open_now, "open_delta": signed(open_now - open_before),
-        "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "since": local_minute(since, team),
         "since_day": workdays.DAY_NAMES[since.astimezone(tz).weekday()],
         "since_previous": before is not None,
         "opened": [row(t) for t in tickets if opened_between(t, since, until)],

@@ -15,17 +15,22 @@ from maildaemon.views import next_action
 KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
 
 
+def local_minute(when: str | datetime, team: Team) -> str:
+    """A time as the mails show it: team time, to the minute (`2026-11-24 09:30`); a stored UTC
+    ISO string or an instant."""
+    instant = parse_iso(when) if isinstance(when, str) else when
+    return instant.astimezone(workdays.zone(team)).strftime("%Y-%m-%d %H:%M")
+
+
 def ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
     """What templates show of a ticket: plain data, local times."""
-    tz = workdays.zone(team)
     opened = parse_iso(t.opened_at) if t.opened_at else now
     return {"key": t.key, "title": t.title, "url": t.url, "status": t.status, "status_raw": t.status_raw,
             "owner": t.owner, "owner_name": member_name(team, t.owner),
             "submitter": t.submitter, "next_action": next_action(t.next_action),
             "reply_to": t.reply_to, "subject_token": t.subject_token,     # where a user's answer goes
-            "deadline": parse_iso(t.next_action_deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            if t.next_action_deadline else None,
-            "opened": opened.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "deadline": local_minute(t.next_action_deadline, team) if t.next_action_deadline else None,
+            "opened": local_minute(opened, team),
             "age_days": max(0, (now - opened).days), **extra}
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from maildaemon import workdays
 from maildaemon.model import Due, Team, parse_iso
 from maildaemon.policy.counting import business_hours_between, business_hours_since, tenths
+from maildaemon.policy.rows import local_minute
 
 STREAM_META = ("last_applied_at", "last_applied_date", "last_applied", "stream_resumed")
 
@@ -47,12 +47,12 @@ def due_silence(stream: dict | None, team: Team, now: datetime, duty: str | None
     last = dict((stream or {}).get("last_applied") or {})
     date_ = last.get("date") or (stream or {}).get("last_applied_date")
     return Due(kind="silence", period=silence_period(since), to=(duty,), duty=duty,
-               data={"since": _minute(since, team),
+               data={"since": local_minute(since, team),
                      "hours": business_hours_since(since, now, team),
                      "threshold": team.policy.silence_after_hours,
                      "last": {"key": last.get("key"), "title": last.get("title") or "",
                               "subject": last.get("subject") or "",
-                              "date": _minute(date_, team) if date_ else None},
+                              "date": local_minute(date_, team) if date_ else None},
                      "list_address": team.list_address})
 
 
@@ -67,10 +67,5 @@ def stream_resumed(stream: dict | None, sent: Sequence[dict], team: Team) -> dic
         return None
     if any(x["kind"] == "unassigned" and x.get("created_at", "") >= r["at"] for x in sent):
         return None
-    return {"since": _minute(r["silent_since"], team), "at": _minute(r["at"], team),
+    return {"since": local_minute(r["silent_since"], team), "at": local_minute(r["at"], team),
             "hours": tenths(business_hours_between(parse_iso(r["silent_since"]), parse_iso(r["at"]), team))}
-
-
-def _minute(iso: str, team: Team) -> str:
-    """A stored UTC time as the mails show it: team time, to the minute."""
-    return parse_iso(iso).astimezone(workdays.zone(team)).strftime("%Y-%m-%d %H:%M")

@@ -14,10 +14,9 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Sequence
 
-from maildaemon import workdays
 from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, parse_iso
 from maildaemon.people import away_until
-from maildaemon.policy.rows import key_width, person, ticket_row
+from maildaemon.policy.rows import key_width, local_minute, person, ticket_row
 
 WORK_DONE_WINDOW = timedelta(weeks=8)   # work finished longer ago than this is not news (outbox.KEEP is 13)
 
@@ -50,10 +49,9 @@ def work_done_rows(t: Ticket, by_key: dict[str, Ticket], team: Team) -> tuple[li
     items, others = work_items(t, by_key)
     if not items or any(i.status not in DONE_STATUSES for i in items):
         return None
-    tz = workdays.zone(team)
     rows = [{"key": i.key, "title": i.title, "url": i.url, "status": i.status, "status_raw": i.status_raw,
              "closed_at": done_at(i),
-             "closed": parse_iso(done_at(i)).astimezone(tz).strftime("%Y-%m-%d %H:%M") if done_at(i) else "unknown"}
+             "closed": local_minute(done_at(i), team) if done_at(i) else "unknown"}
             for i in sorted(items, key=lambda i: (done_at(i) or "", i.key))]
     return rows, [{"key": x.get("key"), "url": x.get("url")} for x in others]
 
