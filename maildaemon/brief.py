@@ -22,9 +22,9 @@ from typing import Sequence
 
 from maildaemon import workdays
 from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
-from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, Team, Ticket
-from maildaemon.model import parse_iso as _dt
-from maildaemon.policy import idle, key_width, local_minute, ticket_row, tickets_by_key, waited, waiting_for_triage, work_done_rows
+from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, OutboxRecord, Snooze, Team, Ticket, parse_iso
+from maildaemon.policy import (idle, key_width, local_minute, ticket_row, tickets_by_key, waited, waiting_for_triage,
+                               work_done_rows)
 from maildaemon.rotation import Assignment, who_on
 
 LOOKBACK = timedelta(days=7)        # the window when no earlier brief for the meeting is known
@@ -56,28 +56,27 @@ def next_briefed(team: Team, now: datetime) -> list[tuple[Meeting, datetime]]:
     return out
 
 
-def due_briefs(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[dict],
-               now: datetime, duty: str | None, held: dict[str, dict] | None = None) -> list[Due]:
+def due_briefs(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[OutboxRecord],
+               now: datetime, duty: str | None, held: dict[str, Snooze] | None = None) -> list[Due]:
     if not duty:
         return []
     return [brief(tickets, ledger, team, sent, now, duty, m, start, held or {})
             for m, start in next_briefed(team, now)]
 
 
-def previous_brief(sent: Sequence[dict], m: Meeting, before: str) -> str | None:
+def previous_brief(sent: Sequence[OutboxRecord], m: Meeting, before: str) -> str | None:
     """When the newest earlier brief for meeting `m` was queued (UTC ISO), or None."""
     name = slug(m.name)
-    times = [r["created_at"] for r in sent if r.get("kind") == "brief"
-             and (r.get("period") or "")[16:] == name and (r.get("period") or "") < before]
+    times = [r.created_at for r in sent if r.kind == "brief" and r.period[16:] == name and r.period < before]
     return max(times, default=None)
 
 
-def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[dict],
-          now: datetime, duty: str, m: Meeting, start: datetime, held: dict[str, dict]) -> Due:
+def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[OutboxRecord],
+          now: datetime, duty: str, m: Meeting, start: datetime, held: dict[str, Snooze]) -> Due:
     tz = workdays.zone(team)
     this = period(start, m)
     before = previous_brief(sent, m, this)
-    since = _dt(before) if before else now - LOOKBACK
+    since = parse_iso(before) if before else now - LOOKBACK
     until = now + timedelta(microseconds=1)
     week = workdays.week_start(now, team)
     outgoing, incoming = who_on(ledger, week), who_on(ledger, week + workdays.WEEK)
@@ -87,7 +86,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
 
     def snoozed(t: Ticket) -> dict:
         r = held.get(t.key)
-        return {"snoozed_until": r.get("until") if r else None}
+        return {"snoozed_until": r.until if r else None}
 
     stale = []
     for t in open_tickets:
@@ -99,7 +98,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
     done_elsewhere = []
     for t in open_tickets:
         found = work_done_rows(t, by_key, team)
-        if found and any(r["closed_at"] and since <= _dt(r["closed_at"]) < until for r in found[0]):
+        if found and any(r["closed_at"] and since <= parse_iso(r["closed_at"]) < until for r in found[0]):
             done_elsewhere.append(row(t, items=found[0], **snoozed(t)))
     data = {
         "meeting": {"name": m.name, "day": workdays.DAY_NAMES[start.weekday()], "date": start.date().isoformat(),
@@ -113,7 +112,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
         "opened": [row(t) for t in tickets if opened_between(t, since, until)],
         "closed": [row(t) for t in tickets if t.status in DONE_STATUSES and closed_between(t, since, until)],
         "assigned": [row(t) for t in tickets
-                     if t.owner and t.owner_changed_at and since <= _dt(t.owner_changed_at) < until],
+                     if t.owner and t.owner_changed_at and since <= parse_iso(t.owner_changed_at) < until],
         "unassigned": [row(t, reason=r, **snoozed(t)) for t in open_tickets if (r := waiting_for_triage(t, team))],
         "stale": stale,
         "waiting_on_users": [row(t, **waited(t, now, team), **snoozed(t))

@@ -21,8 +21,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import workdays
-from maildaemon.model import DONE_STATUSES, Due, Team, Ticket
-from maildaemon.model import parse_iso as _dt
+from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, parse_iso
 from maildaemon.people import away_until, member_name, outages_between
 from maildaemon.policy import (business_hours_between, flags, idle, key_width, snoozed, snoozed_rows, team_addresses,
                                ticket_row, waited, waiting_for_triage)
@@ -34,11 +33,11 @@ MEDIAN_WEEKS = 4            # SPEC 10: the week and the previous three
 
 def status_at(t: Ticket, when: datetime) -> str | None:
     """The ticket's status at an instant (None: not opened yet), from its applied history."""
-    if not t.opened_at or _dt(t.opened_at) > when:
+    if not t.opened_at or parse_iso(t.opened_at) > when:
         return None
     status = "open"
     for h in t.history:
-        if not h.late and h.status and _dt(h.at) <= when:
+        if not h.late and h.status and parse_iso(h.at) <= when:
             status = h.status
     return status
 
@@ -94,9 +93,9 @@ def _steps(t: Ticket):
 def _steps_of(t: Ticket):
     if not t.opened_at:
         return None
-    steps = sorted((_dt(h.at), h.status) for h in t.history if not h.late and h.status)
-    closes = [_dt(h.at) for h in t.history if not h.late and "closed" in h.kinds]
-    opened = _dt(t.opened_at)
+    steps = sorted((parse_iso(h.at), h.status) for h in t.history if not h.late and h.status)
+    closes = [parse_iso(h.at) for h in t.history if not h.late and "closed" in h.kinds]
+    opened = parse_iso(t.opened_at)
     last = steps[-1][0] if steps else opened
     return opened, steps, closes, (steps[-1][1] if steps else "open") in DONE_STATUSES, last
 
@@ -177,7 +176,7 @@ def _median_hours(pairs: list[tuple[str | None, str | None]], team: Team, memo: 
     for a, b in pairs:
         if a and b and b >= a:
             if (a, b) not in memo:
-                memo[a, b] = business_hours_between(_dt(a), _dt(b), team)
+                memo[a, b] = business_hours_between(parse_iso(a), parse_iso(b), team)
             values.append(memo[a, b])
     return round(statistics.median(values), 1) if values else None
 
@@ -229,7 +228,7 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         if notes:
             warnings.append(row(t, flags=notes))
     eight_weeks = now - timedelta(weeks=WEEKS_SHOWN)
-    recent = [t for t in tickets if t.opened_at and _dt(t.opened_at) >= eight_weeks]
+    recent = [t for t in tickets if t.opened_at and parse_iso(t.opened_at) >= eight_weeks]
     weekly = weekly_counts(tickets, team, now)
     earlier = a_week_earlier(now, team)
     spans: dict = {}                  # business hours of each (opened, assigned/answered) span, once
@@ -243,8 +242,10 @@ def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
         "opened": [row(t) for t in tickets if opened_between(t, start, until)],
         "closed": [row(t) for t in tickets if closed_between(t, start, until) and t.status in DONE_STATUSES],
         "by_owner": dict(sorted(by_owner.items())),
-        "past_deadline": [row(t) for t in open_tickets if t.next_action_deadline and _dt(t.next_action_deadline) <= now],
-        "over_30_days": [row(t) for t in open_tickets if t.opened_at and now - _dt(t.opened_at) > timedelta(days=30)],
+        "past_deadline": [row(t) for t in open_tickets
+                          if t.next_action_deadline and parse_iso(t.next_action_deadline) <= now],
+        "over_30_days": [row(t) for t in open_tickets
+                         if t.opened_at and now - parse_iso(t.opened_at) > timedelta(days=30)],
         "waiting_on_users": [row(t, **waited(t, now, team)) for t in open_tickets if t.status == "waiting-on-user"],
         "warnings": warnings,
         "snoozed": snoozed_rows(open_tickets, snoozed(tickets, snoozes, team, now), team, now),

@@ -62,14 +62,6 @@ def ticket_json(ticket: Ticket, team: Team, now: datetime) -> dict:
     return doc
 
 
-NO_ACTION = frozenset({"", "none", "-", "n/a", "na"})
-
-
-def next_action(value: str | None) -> str | None:
-    """A next action worth showing, or None: GOC writes `Next Action: None` for none at all."""
-    return None if value is None or value.strip().lower() in NO_ACTION else value
-
-
 def select(tickets: list[Ticket], include_done: bool, owner: str | None) -> list[Ticket]:
     """The tickets `tickets` lists, in the order a person on duty works through them: unowned
     first, then the oldest first (by opening time; the key breaks ties, so the order is stable)."""
