@@ -3,7 +3,10 @@
 `Session` is one authenticated connection that sends many mails. Failures are sorted the way the
 outbox needs them: `PermanentFailure` (the server said 5xx, or the mail cannot be put on the wire
 at all: retrying cannot help, keep the reason) versus `SendError` (4xx, timeouts, connection
-trouble, a deadline: retry later). No password in any message.
+trouble, a deadline: retry later). A mail the server took for some recipients and refused for
+others is a `PermanentFailure` naming them (SPEC 9: a refused recipient fails that mail, with the
+reason): sending it again would give the others a second copy. After a refusal the transaction is
+reset, so the next mail on the connection starts clean. No password in any message.
 
 Time is bounded twice (SPEC 9): every socket operation has `timeout` (connect, greeting, each
 reply), and a session has a deadline after which its socket is shut down. smtplib's timeout is
@@ -158,6 +161,7 @@ class Session:
             text = e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) else e.smtp_error
             msg = f"{self.where}: {e.smtp_code} {text}"
             if 500 <= e.smtp_code < 600 and not self.guard.reason:
+                self._reset()          # a refused DATA command leaves the transaction open (smtplib does not RSET)
                 raise PermanentFailure(msg) from None
             raise SendError(self._why(e) if self.guard.reason else msg) from None
         except (OSError, smtplib.SMTPException) as e:
@@ -168,8 +172,9 @@ class Session:
         finally:
             self.guard.deadline = None
         if refused:
-            log.warning("%s: some recipients refused: %s", self.where,
-                        ", ".join(f"{r} ({c})" for r, (c, _) in refused.items()))
+            text = "; ".join(f"{r}: {c} {m.decode(errors='replace')}" for r, (c, m) in refused.items())
+            raise PermanentFailure(f"{self.where}: recipients refused: {text} (the other recipients took the mail; "
+                                   "it is not sent again)")
 
     def _options(self, sender: str, recipients: list[str]) -> list[str]:
         """SMTPUTF8 when an address is not ASCII and the server takes it; without it such a mail fails."""
