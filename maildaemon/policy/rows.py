@@ -75,14 +75,14 @@ def flags(t: Ticket) -> list[str]:
 
 # --- snooze (SPEC 10) -------------------------------------------------------------------------
 
-def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, Snooze] | None, team: Team, now: datetime) -> dict[str, Snooze]:
+def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, dict] | None, team: Team, now: datetime) -> dict[str, dict]:
     """The snooze records that hold at `now`, by ticket key."""
     if not snoozes:
         return {}
     return snooze.active(snoozes, {t.key: t for t in tickets}, team, now)
 
 
-def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, Snooze], team: Team, now: datetime) -> list[dict]:
+def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, dict], team: Team, now: datetime) -> list[dict]:
     """What the handoff and the brief show of the snoozed tickets: until when and why."""
-    return [ticket_row(t, team, now, until=held[t.key].until, snooze_reason=held[t.key].reason)
+    return [ticket_row(t, team, now, until=held[t.key].get("until", ""), snooze_reason=held[t.key].get("reason") or "")
             for t in tickets if t.key in held]
