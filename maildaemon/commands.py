@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from maildaemon import outbox, views
 from maildaemon.config import ConfigError, require_source
 from maildaemon.context import UsageError
+from maildaemon.policy import next_action
 from maildaemon.source.live import live_source
 from maildaemon.terminal import dumps, safe
 
@@ -123,7 +124,7 @@ def ticket(ctx) -> int:
     else:
         from maildaemon.render import environment, render_checked
         ctx.stdout.write(safe(render_checked(environment(ctx.settings.templates_dir), "ticket.txt.j2", t=data,
-                                             history=history, next_action=views.next_action(t.next_action)),
+                                             history=history, next_action=next_action(t.next_action)),
                               multiline=True))
     return 0
 
