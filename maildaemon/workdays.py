@@ -42,15 +42,20 @@ def local_date(when: date | datetime, team: Team) -> date:
     return when
 
 
+def first_weekday(team: Team) -> int:
+    """The weekday (Monday 0) a duty week starts on: `team.duty_start`."""
+    return DAYS.index(team.duty_start)
+
+
 def week_start(when: date | datetime, team: Team) -> date:
     """The first day of the duty week that contains `when` (a date, or an instant in any zone)."""
     d = local_date(when, team)
-    return d - timedelta(days=(d.weekday() - DAYS.index(team.duty_start)) % 7)
+    return d - timedelta(days=(d.weekday() - first_weekday(team)) % 7)
 
 
 def week_day(week: date, day_name: str, team: Team) -> date:
     """The date of the day named `day_name` ("mon".."sun") in the duty week that starts on `week`."""
-    return week + timedelta(days=(DAYS.index(day_name) - DAYS.index(team.duty_start)) % 7)
+    return week + timedelta(days=(DAYS.index(day_name) - first_weekday(team)) % 7)
 
 
 def week_moment(week: date, setting: tuple[str, time], team: Team) -> datetime:
@@ -61,7 +66,7 @@ def week_moment(week: date, setting: tuple[str, time], team: Team) -> datetime:
 
 
 def is_week_start(d: date, team: Team) -> bool:
-    return d.weekday() == DAYS.index(team.duty_start)
+    return d.weekday() == first_weekday(team)
 
 
 def first_week_start_on_or_after(d: date, team: Team) -> date:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from maildaemon import workdays
-from maildaemon.model import DAYS, Team
+from maildaemon.model import Team
 from maildaemon.people import member_for
 from maildaemon.rotation.assignment import UNASSIGNED, Assignment, assignment_warnings
 
@@ -67,7 +67,7 @@ def parse(text: str, team: Team) -> Parsed:
 def week_start_problem(week: date, team: Team) -> str | None:
     if workdays.is_week_start(week, team):
         return None
-    first = workdays.DAY_NAMES[DAYS.index(team.duty_start)]
+    first = workdays.DAY_NAMES[workdays.first_weekday(team)]
     return (f"{week.isoformat()} is a {workdays.DAY_NAMES[week.weekday()]}, not a week start; weeks start "
             f"on {first} (that week starts {workdays.week_start(week, team).isoformat()})")
 
