@@ -20,6 +20,7 @@ from icalendar import Calendar, Event
 
 from maildaemon import workdays
 from maildaemon.model import Team
+from maildaemon.people import member_name
 
 PRODID = "-//maildaemon//duty rotation//EN"
 
@@ -51,11 +52,10 @@ def calendar(team: Team, docs: Sequence[dict], now: datetime) -> bytes:
         if doc.get("email"):
             cal.add_component(_week_event(team, doc, stamp))
     for o in sorted(team.outages, key=lambda o: (o.start, o.member)):
-        m = team.member(o.member)
         ev = Event()
         ev.add("uid", outage_uid(o.member, o.start, team))
         ev.add("dtstamp", stamp)
-        ev.add("summary", f"Away: {m.name if m else o.member}")
+        ev.add("summary", f"Away: {member_name(team, o.member)}")
         ev.add("dtstart", o.start)
         ev.add("dtend", o.end + timedelta(days=1))
         ev.add("transp", "TRANSPARENT")
