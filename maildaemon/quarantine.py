@@ -2,10 +2,12 @@
 
 Each entry is two files in `STATE_DIR/quarantine/`: `<id>.eml` (the bytes as received, or only the
 headers of a mail that was too large) and `<id>.json` (reason, subject, sender, origin, when, and
-any extra fields such as `size`). The id is a hash of the bytes, so the same mail delivered twice
-is one entry, and file names stay short whatever the mail holds. Both are written durably (temp
-file, fsync, rename) *before* the source position moves past the mail; the `.json` is written last
-and marks a complete entry.
+any extra fields such as `size`). The id is a hash of the bytes with line endings made LF, so the
+same mail delivered twice is one entry, whether it came from an mbox archive (LF) or over IMAP
+(CRLF), and file names stay short whatever the mail holds. Both are written durably (temp file,
+fsync, rename) *before* the source position moves past the mail; the `.json` is written last and
+marks a complete entry. An entry written before ids ignored line endings keeps its name; once
+`get` has read it, `put` and `release` of the same mail take that name along.
 
 Bounded (SPEC 9, Limits): after each `put`, entries older than `max_days` are removed, then the
 oldest until the entries (`.eml` + `.json`) take at most `max_bytes`. The first `put` of a
@@ -75,10 +77,11 @@ class Quarantine:
         self._index: dict[str, tuple[float, int]] | None = None     # id -> (quarantined at, bytes)
         self._heap: list[tuple[float, str]] = []
         self._total = 0
+        self._older: dict[str, str] = {}       # id -> the name an older version gave the same mail
 
     @staticmethod
     def entry_id(raw: bytes) -> str:
-        return hashlib.sha256(raw).hexdigest()[:12]
+        return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:12]
 
     # --- writing ------------------------------------------------------------------------
 
@@ -95,12 +98,16 @@ class Quarantine:
             self._scan()
         else:
             self._add(entry.id, _stamp(now, None), len(raw) + len(doc))
+        if entry.id in self._older:                  # the same mail under its older name: one entry
+            self._remove(self._older.pop(entry.id))
         self._enforce(now)
         return entry
 
     def release(self, entry_id: str) -> None:
         """Remove an entry once its mail has been accepted (after the state is committed)."""
         self._remove(entry_id)
+        if entry_id in self._older:
+            self._remove(self._older.pop(entry_id))
 
     def prune(self, now, max_bytes: int | None = None, max_days: int | None = None) -> list[str]:
         """Remove entries older than `max_days`, then the oldest until at most `max_bytes` remain.
@@ -167,7 +174,11 @@ class Quarantine:
             raw = _read(fd, f"{e.id}.eml")
         finally:
             os.close(fd)
-        return (e, raw) if raw is not None else None
+        if raw is None:
+            return None
+        if self.entry_id(raw) != e.id:
+            self._older[self.entry_id(raw)] = e.id
+        return e, raw
 
     # --- the bounds ---------------------------------------------------------------------
 
