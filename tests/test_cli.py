@@ -353,3 +353,34 @@ def test_a_broken_ticket_template_override_is_one_line_naming_file_and_line(cli)
     (tdir / "ticket.txt.j2").unlink()
     code, out, err = cli("rotation", "announce", "--date", "2026-11-23", MAILDAEMON_TEMPLATES_DIR=str(tdir))
     assert code == 2 and "announcement.txt.j2 line 1" in err and "unexpected" not in err
+
+
+def test_status_text_as_the_operator_reads_it(cli):
+    """The whole `status` page, every line as printed: the stream, who is on duty, the counts, the
+    quarantine, the outbox, the last error and the stream's silence (SPEC, `status`)."""
+    at = lambda d, h: datetime(2026, 11, d, h, 0, tzinfo=CST)
+    maildir = mailbox.Maildir(cli.root / "stream")
+    first = goc_mail(41234, "Pilot jobs \x1b[2Jfail", at(23, 9), n=1, entries=[(at(23, 9), "Jane User", "It fails.")])
+    elsewhere = goc_mail(5, "From elsewhere", at(23, 10), n=2).replace(b"ticket@example.org",
+                                                                       b"helpdesk@other.example.org")
+    for mail in (first, first, elsewhere):          # the same mail twice: a duplicate
+        maildir.add(mail)
+    on_duty(cli)
+    env = {"MAILDAEMON_MAILDIR": str(cli.root / "stream")}
+    assert cli("sync", "--now", "2026-11-23T10:30", **env)[0] == 0
+    assert cli("remind", "--now", "2026-11-23T14:00", **env)[0] == 0
+    code, out, err = cli("status", "--now", "2026-11-24T13:00", **env)
+    assert code == 0, err
+    state = cli.root / "state"
+    assert out == (
+        f"source:          maildir:{cli.root / 'stream'}\n"
+        "on duty:         Grace Hopper <grace@example.org>, week of 2026-11-23\n"
+        "last sync:       2026-11-23T10:30:00-06:00\n"
+        "messages seen:   2 (applied 1, duplicates 1, ignored 0)\n"
+        "open tickets:    1 of 1\n"
+        "quarantine:      1 entry, 0.0 MB of 500 MB, kept 90 days (see `maildaemon quarantine list`)\n"
+        f"outbox:          no SMTP configured: mail is written to {state / 'outbox'}/; queued 0, failed 0, sent 0, "
+        "written 2\n"
+        "last error:      none\n"
+        "silent since:    2026-11-23T10:30:00-06:00, 10.5 business hours without a trusted notification "
+        '(last: goc:41234 "Pilot jobs ^[[2Jfail ISSUE=41234 PROJ=71")\n')

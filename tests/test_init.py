@@ -186,7 +186,7 @@ def test_init_is_bounded_a_big_mail_is_headers_only_and_the_run_has_a_deadline(c
     code, out, err = init(cli, "--from-mbox", str(path), MAILDAEMON_MAX_MAIL_BYTES="4096")
     assert code == 0, err
     assert "not read: too large ×1, " in out and f"#   goc: {stream['counts']['goc']} mails," in out
-    from maildaemon import propose_cli
+    from maildaemon.cli import init_team as propose_cli
     monkeypatch.setattr(propose_cli, "TIME_BUDGET", 0.0)
     code, out, err = init(cli, "--from-mbox", str(stream["mbox"]))
     assert code == 0, err

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from builders import CST, goc_mail
-from maildaemon import cli as cli_module
+from maildaemon.cli import logs
 
 
 def test_debug_shows_our_steps_and_never_a_mail_body(cli):
@@ -21,14 +21,12 @@ def test_debug_shows_our_steps_and_never_a_mail_body(cli):
 
 def test_debug_leaves_libraries_at_warning():
     stream = io.StringIO()
-    handler = cli_module._setup_logging("DEBUG", stream)
-    try:
+    before = logging.getLogger().handlers[:], logging.getLogger().level, logging.getLogger("maildaemon").level
+    with logs.restored() as handlers:
+        handlers.append(logs.setup("DEBUG", stream))
         logging.getLogger("imapclient.imaplib").debug("> 3 LOGIN ada secret")
         logging.getLogger("maildaemon.ingest").debug("our step")
-    finally:
-        logging.getLogger().removeHandler(handler)
-        logging.getLogger().setLevel(logging.WARNING)
-        logging.getLogger("maildaemon").setLevel(logging.NOTSET)
+    assert (logging.getLogger().handlers, logging.getLogger().level, logging.getLogger("maildaemon").level) == before
     assert "our step" in stream.getvalue()
     assert "LOGIN" not in stream.getvalue()
 
@@ -38,10 +36,7 @@ def test_the_daemon_outside_journald_stamps_each_line(monkeypatch):
     for daemon, pattern in ((True, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} maildaemon: INFO started$"),
                             (False, r"^maildaemon: INFO started$")):
         stream = io.StringIO()
-        handler = cli_module._setup_logging("INFO", stream, daemon=daemon)
-        try:
+        with logs.restored() as handlers:
+            handlers.append(logs.setup("INFO", stream, daemon=daemon))
             logging.getLogger("maildaemon").info("started")
-        finally:
-            logging.getLogger().removeHandler(handler)
-            logging.getLogger("maildaemon").setLevel(logging.NOTSET)
         assert re.match(pattern, stream.getvalue().strip()), stream.getvalue()

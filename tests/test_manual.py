@@ -6,7 +6,7 @@ from contextlib import redirect_stdout
 
 from maildaemon.cli import build_parser, main
 from maildaemon.config import ENVIRONMENT
-from maildaemon.manual import files
+from maildaemon.cli.manual import files
 
 
 def test_every_subcommand_and_option_has_help():
@@ -39,4 +39,4 @@ def test_help_lists_every_environment_variable_within_80_columns():
 
 def test_the_shipped_man_page_and_completions_are_current():
     for path, text in files().items():
-        assert path.read_text() == text, f"{path} is stale: run `python3 -m maildaemon.manual`"
+        assert path.read_text() == text, f"{path} is stale: run `python3 -m maildaemon.cli.manual`"

@@ -6,6 +6,10 @@ transit arrives late), then whatever is due is decided, rendered and written. Ev
 `./demo-out/NN-<kind>-<about>.eml` and gets one line on the terminal; the week ends with the
 handoff. The state lives in `./demo-out/state`, so `tickets`, `ticket` and `status` can be tried
 on it afterwards. Runs through exactly the code the daemon uses (ingest, policy, render, outbox).
+
+`play_week` tells the story through the function it is given; the command line (`maildaemon demo`,
+cli/stream.py) prints it and the tickets at the end. This package imports nothing of the command
+line.
 """
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ import shutil
 from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
+from typing import Callable, NamedTuple
 
-from maildaemon import duty, rotation, views, workdays
-from maildaemon.context import parse_now
-from maildaemon.config import DAYS, Settings, load_team
+from maildaemon import duty, rotation, workdays
+from maildaemon.config import DAYS, Settings, load_team, parse_now
 from maildaemon.ingest import ingest
-from maildaemon.model import RawMail
+from maildaemon.model import RawMail, Team
 from maildaemon.parse.mail import read_mail
 from maildaemon.quarantine import Quarantine
 from maildaemon.store import Store
@@ -66,9 +70,18 @@ def moments(team, end: datetime) -> list[tuple[datetime, str]]:
     return sorted(m for m in out if m[0] <= end)
 
 
-def run_demo(ctx) -> int:
+class Week(NamedTuple):
+    """The demo's week played: its state, its team, and how many mails it wrote."""
+    store: Store
+    team: Team
+    written: int
+
+
+def play_week(out: Callable[[str], None], now: str | None = None) -> Week:
+    """Play the duty week up to `now` (`--now`; default its Friday 17:00), one line through `out`
+    per delivery, mail and holiday."""
     team = load_team(bundled("team.toml"))
-    end = parse_now(getattr(ctx.args, "now", None) or "2026-11-27T17:00", workdays.zone(team))
+    end = parse_now(now or "2026-11-27T17:00", workdays.zone(team))
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
     store = Store(OUT / "state")          # demo defaults: the quarantine limits are the defaults
@@ -77,12 +90,11 @@ def run_demo(ctx) -> int:
     ledger_text = bundled("rotation.txt").read_text()
     parsed = rotation.parse(ledger_text, team)
     with store.transaction() as txn:
-        docs, _ = rotation.record_changes([], parsed.assignments, "load", end)
-        txn.replace_table("rotation", docs)
+        txn.change_rotation(parsed.assignments, "load", end)
         txn.commit()
     mails = [(read_mail(raw).date, raw) for raw in (m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox"))))]
-    ctx.out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
-            f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
+    out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
+        f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
     env = duty.templates(None)
     written = 0
     logging.getLogger("maildaemon").setLevel(logging.ERROR)     # the demo prints its own story
@@ -91,29 +103,24 @@ def run_demo(ctx) -> int:
         for d in _days_between(days_seen, moment.date()):
             name = workdays.holiday_name(d, team)
             if name and d.weekday() < 5:
-                ctx.out(f"{d:%a %Y-%m-%d}        {name}: a public holiday, no reminders")
+                out(f"{d:%a %Y-%m-%d}        {name}: a public holiday, no reminders")
         counts = ingest(Delivered(mails, moment), store, team, moment, live=False)
         stamp = moment.strftime("%a %Y-%m-%d %H:%M")
         if counts.fetched:
-            ctx.out(f"{stamp}  stream: {counts.line()}")
+            out(f"{stamp}  stream: {counts.line()}")
         if not workdays.is_business_day(moment.date(), team) and what == "remind":
             continue
-        due = duty.plan(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
+        due = duty.due_mails(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
         new, _ = duty.commit(store, settings, due, moment)
         for m in new:
             written += 1
             name = f"{written:02d}-{(store.dir / 'outbox' / _file(m)).name}"
             shutil.copyfile(store.dir / "outbox" / _file(m), OUT / name)
-            ctx.out(f"{stamp}  {duty.describe(m)}")
-    counts = ingest(Delivered(mails, end), store, team, end, live=False)
+            out(f"{stamp}  {duty.describe(m)}")
+    ingest(Delivered(mails, end), store, team, end, live=False)
     for entry in Quarantine(store.dir).list():
-        ctx.out(f"quarantined {entry.id}: {entry.reason}")
-    ctx.out("\nTickets at the end of the week:\n")
-    ctx.stdout.write(views.tickets_table(store.view().tickets(), team))
-    ctx.out(f"\n{written} mails written to {OUT}/. Look around:\n"
-            f"  MAILDAEMON_STATE_DIR={store.dir} MAILDAEMON_TEAM_FILE={bundled('team.toml')} "
-            f"python3 -m maildaemon ticket goc:41234")
-    return 0
+        out(f"quarantined {entry.id}: {entry.reason}")
+    return Week(store, team, written)
 
 
 def _days_between(seen: set, day: date):

@@ -1,4 +1,4 @@
-"""What `tickets`, `ticket` and `status` show: plain data and text from the stored state. Pure.
+"""What `tickets`, `ticket`, `quarantine` and `demo` show: plain data and text from the stored state. Pure.
 
 Times are stored in UTC and shown in the team's time zone, ISO 8601 with offset. Warnings that
 depend on the moment (an owner away today) are computed here from `now`, not stored. Text meant for
@@ -19,9 +19,20 @@ TIME_FIELDS = ("opened_at", "updated_at", "last_team_update_at", "last_user_upda
 
 
 def local(iso: str | None, tz: ZoneInfo) -> str | None:
+    """A stored time in the team's zone, to the second; None for none."""
     if not iso:
         return None
     return datetime.fromisoformat(iso).astimezone(tz).isoformat(timespec="seconds")
+
+
+def local_or_stored(iso: str | None, tz: ZoneInfo | None) -> str | None:
+    """`local`, or the time as stored when there is no zone (a broken team file) or it is no time."""
+    if not iso or tz is None:
+        return iso
+    try:
+        return local(iso, tz)
+    except (TypeError, ValueError):
+        return iso
 
 
 def warnings(ticket: Ticket, team: Team, now: datetime) -> list[str]:

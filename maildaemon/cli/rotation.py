@@ -1,6 +1,6 @@
 """`maildaemon rotation ...`: the duty rotation's commands (SPEC 2 and 5).
 
-The decisions live in rotation.py, workdays.py and calendar_ics.py (pure); this module reads the
+The decisions live in rotation/, workdays.py and calendar_ics.py (pure); this module reads the
 store, the file or standard input, writes the store in one locked transaction, and prints.
 `generate` only prints, so `generate | rotation load -` is the way a plan becomes the rotation and
 no command ever overwrites its own input (the flaw of the tool this replaces).
@@ -16,12 +16,11 @@ import sys
 from datetime import date
 
 from maildaemon import rotation, workdays
-from maildaemon.context import UsageError, parse_now
-from maildaemon.config import ConfigError
+from maildaemon.cli.context import UsageError, parse_now
+from maildaemon.errors import ConfigError
 from maildaemon.people import member_for
 
 log = logging.getLogger("maildaemon")
-TABLE, LOG_TABLE = "rotation", "rotation_log"
 HINT = "maildaemon rotation generate --weeks 8 | maildaemon rotation load -"
 
 
@@ -98,7 +97,7 @@ def _day(ctx, value: str | None, option: str) -> date:
 
 def generate(ctx) -> int:
     team = ctx.team
-    ledger = rotation.from_docs(ctx.store.view().table(TABLE))
+    ledger = _ledger(ctx)
     current = workdays.week_start(ctx.now, team)
     if ctx.args.start:
         start = workdays.week_start(ctx.args.start, team)
@@ -151,20 +150,17 @@ def _store(ctx, changes, action: str) -> tuple[list[rotation.Assignment], int]:
     list, or a function of the stored ledger that returns one (read under the lock, as `swap`
     needs). Returns the changes and how many weeks changed."""
     with ctx.store.transaction() as txn:
-        docs = txn.table(TABLE)
         if callable(changes):
-            changes = changes(rotation.from_docs(docs))
-        new, entries = rotation.record_changes(docs, changes, action, ctx.now)
-        if entries:
-            txn.replace_table(TABLE, new)
-            txn.replace_table(LOG_TABLE, txn.table(LOG_TABLE) + entries)
+            changes = changes(rotation.from_weeks(txn.rotation()))
+        changed = txn.change_rotation(changes, action, ctx.now)
+        if changed:
             txn.commit()
-    return changes, len(entries)
+    return changes, changed
 
 
 def show(ctx) -> int:
     team = ctx.team
-    ledger = rotation.from_docs(ctx.store.view().table(TABLE))
+    ledger = _ledger(ctx)
     for a in ledger:
         ctx.out(rotation.Assignment(a.week, a.email, a.name, rotation.week_notes(a, team)).line())
     if not ledger:
@@ -181,7 +177,7 @@ def show(ctx) -> int:
 def who(ctx) -> int:
     team = ctx.team
     day = _day(ctx, ctx.args.date, "--date")
-    ledger = rotation.from_docs(ctx.store.view().table(TABLE))
+    ledger = _ledger(ctx)
     if not ledger:
         log.error("no rotation is stored; store one first: %s", HINT)
         return 1
@@ -237,7 +233,7 @@ def check(ctx) -> int:
     away on one of its duty days, with the fairest swap; exit 1 while there are any, else one
     `ok` line and 0."""
     team = ctx.team
-    ledger = rotation.from_docs(ctx.store.view().table(TABLE))
+    ledger = _ledger(ctx)
     today = workdays.local_date(ctx.now, team)
     lines = rotation.conflict_lines(ledger, team, today)
     if not lines:
@@ -245,6 +241,20 @@ def check(ctx) -> int:
         return 0
     ctx.out("\n".join(lines))
     return 1
+
+
+def _ledger(ctx) -> list[rotation.Assignment]:
+    return rotation.from_weeks(ctx.store.view().rotation())
+
+
+def duty_weeks(ctx):
+    """The ledger, and (week start, member or None) for the week of `--now` and the next
+    (`status`, `check`)."""
+    team = ctx.team
+    ledger = _ledger(ctx)
+    today = workdays.local_date(ctx.now, team)
+    return ledger, [(workdays.week_start(day, team), rotation.on_duty(ledger, team, day))
+                    for day in (today, today + workdays.WEEK)]
 
 
 def _week_arg(ctx, week: date) -> date:
@@ -261,9 +271,9 @@ def _warn(ctx, warnings) -> None:
 
 def ics(ctx) -> int:
     team = ctx.team
-    docs = ctx.store.view().table(TABLE)
+    stored = ctx.store.view().rotation()
     from maildaemon import calendar_ics            # icalendar: only for `rotation ics`
-    data = calendar_ics.calendar(team, docs, ctx.now)
+    data = calendar_ics.calendar(team, stored, ctx.now)
     if not ctx.args.out:
         buffer = getattr(ctx.stdout, "buffer", None)
         if buffer is not None:
@@ -280,17 +290,17 @@ def ics(ctx) -> int:
     except OSError as e:
         log.error("cannot write %s: %s", ctx.args.out, e.strerror or e)
         return 1
-    weeks = sum(1 for d in docs if d.get("email"))
+    weeks = len(stored)
     ctx.out(f"wrote {weeks} duty week{'' if weeks == 1 else 's'} and {len(team.outages)} "
             f"outage{'' if len(team.outages) == 1 else 's'} to {ctx.args.out}")
     return 0
 
 
-def render_announcement(team, docs, day: date, now, templates_dir=None) -> tuple[str, str, str]:
+def render_announcement(team, stored, day: date, now, templates_dir=None) -> tuple[str, str, str]:
     """The duty announcement for `day`: (subject, text, html) from announcement.*.j2, with the
     context render.compose gives every mail (team, duty, signer, signature, now, kind), so the
     preview is the text the scheduler sends at `policy.announce_time`."""
-    data = rotation.announcement(team, rotation.from_docs(docs), day)
+    data = rotation.announcement(team, rotation.from_weeks(stored), day)
     duty = team.member(data["this_week"]["email"])
     context = dict(data, team=team, duty=duty, signer=duty.name if duty else team.name,
                    signature=duty.signature if duty else None, now=now, kind="announcement")
@@ -302,7 +312,7 @@ def render_announcement(team, docs, day: date, now, templates_dir=None) -> tuple
 def announce(ctx) -> int:
     team = ctx.team
     day = _day(ctx, ctx.args.date, "--date")
-    subject, text, html = render_announcement(team, ctx.store.view().table(TABLE), day, ctx.now,
+    subject, text, html = render_announcement(team, ctx.store.view().rotation(), day, ctx.now,
                                               ctx.settings.templates_dir)
     if ctx.args.html:
         ctx.stdout.write(html)

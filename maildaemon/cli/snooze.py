@@ -1,11 +1,11 @@
 """`snooze KEY --until DATE [--reason TEXT]`, `snooze KEY --off`, `snoozes [--json]` (SPEC 10)."""
 from __future__ import annotations
 
-
 from datetime import date
 
-from maildaemon.config import ConfigError
-from maildaemon.context import UsageError
+from maildaemon.cli.context import UsageError
+from maildaemon.errors import ConfigError
+from maildaemon.model import DONE_STATUSES
 from maildaemon.terminal import dumps, safe
 
 
@@ -25,15 +25,14 @@ def run(ctx) -> int:
 
 
 def snooze_(ctx) -> int:
-    from maildaemon import snooze, views, workdays     # not at import: every command builds the parser
+    from maildaemon import snooze, workdays     # not at import: every command builds the parser
     args, team, now = ctx.args, ctx.team, ctx.now
     ticket = ctx.store.view().find_ticket(args.key)
     if ticket is None:
         raise UsageError(f"maildaemon snooze: no ticket {safe(args.key)} (see `maildaemon tickets --all`)")
     if args.off:
         with ctx.store.transaction() as txn:
-            known = txn.record(snooze.TABLE, ticket.key) is not None
-            txn.delete_record(snooze.TABLE, ticket.key)
+            known = txn.end_snooze(ticket.key)
             txn.commit()
         ctx.out(f"{ticket.key}: " + ("snooze ended" if known else "was not snoozed"))
         return 0
@@ -45,14 +44,14 @@ def snooze_(ctx) -> int:
     if until < today:
         raise ConfigError("--until", f"{until.isoformat()} is in the past (today is {today.isoformat()})",
                           "give today or a later day")
-    if ticket.status in views.DONE_STATUSES:
+    if ticket.status in DONE_STATUSES:
         raise UsageError(f"maildaemon snooze: {ticket.key} is {ticket.status}: it gets no reminders")
     rec = snooze.record(ticket.key, until, args.reason, now)
     with ctx.store.transaction() as txn:
-        txn.put_record(snooze.TABLE, rec)
+        txn.put_snooze(rec)
         txn.commit()
     ctx.out(safe(f"{ticket.key} snoozed until the end of {until.isoformat()} ({team.timezone})"
-                 + (f": {rec['reason']}" if rec["reason"] else "")))
+                 + (f": {rec.reason}" if rec.reason else "")))
     return 0
 
 
@@ -60,10 +59,10 @@ def snoozes(ctx) -> int:
     from maildaemon import snooze
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
-    records = view.records(snooze.TABLE)
+    records = view.snoozes()
     tickets = {k: view.ticket(k) for k in records}
     held = snooze.active(records, tickets, team, now)
-    rows = [{"key": k, "until": r["until"], "reason": r.get("reason", ""), "title": tickets[k].title,
+    rows = [{"key": k, "until": r.until, "reason": r.reason, "title": tickets[k].title,
              "owner": tickets[k].owner, "status": tickets[k].status} for k, r in sorted(held.items())]
     if ctx.args.json:
         ctx.out(dumps(rows, indent=2))
@@ -76,6 +75,3 @@ def snoozes(ctx) -> int:
         ctx.out(safe(f"{r['key']:<{width}}  until {r['until']}  {r['title'][:40]}"
                      + (f"  ({r['reason']})" if r["reason"] else "")))
     return 0
-
-
-

@@ -1,43 +1,20 @@
-"""Commands for running the service: `metrics` and the metrics file written after each pass.
+"""`check` and `metrics`: what an operator runs to see that the service can work and is working.
 
-Kept apart from `commands.py` (the duty commands): these read the state and write nothing in it.
+Both read the state and write nothing in it. `check` builds its own `Context` (it lists every
+problem in one run, where other commands stop at the first).
 """
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-
-from maildaemon import metrics as metrics_mod
-from maildaemon.atomic import write_atomic
+from maildaemon.cli.context import Context
+from maildaemon.cli.rotation import duty_weeks
+from maildaemon.errors import ConfigError
+from maildaemon.metrics_file import exposition
 from maildaemon.terminal import safe
-
-log = logging.getLogger("maildaemon")
-METRICS_MODE = 0o644        # node_exporter runs as another user and must read the file
-
-
-def exposition(store, team, now: datetime) -> bytes:
-    """The metrics of the state folder at `now`, in the Prometheus text format."""
-    view = store.view()
-    figures = metrics_mod.gather(view, team, now, last_sync=store.last_sync(view.meta()),
-                                 quarantine_entries=store.quarantine().count())
-    return metrics_mod.exposition(figures)
 
 
 def metrics(ctx) -> int:
     ctx.stdout.write(exposition(ctx.store, ctx.team, ctx.now).decode())
     return 0
-
-
-def write_metrics_file(settings, store, team, now: datetime) -> None:
-    """Replace MAILDAEMON_METRICS_FILE atomically, if set. A failure is logged, never raised: a
-    monitoring file must not stop the stream."""
-    path = getattr(settings, "metrics_file", None)
-    if not path:
-        return
-    try:
-        write_atomic(path, exposition(store, team, now), mode=METRICS_MODE, follow_dir=True)
-    except OSError as e:
-        log.warning("metrics file %s not written: %s", path, e)
 
 
 def check(args, environ: dict[str, str], stdout, stderr) -> int:
@@ -48,9 +25,7 @@ def check(args, environ: dict[str, str], stdout, stderr) -> int:
     impossible to check is skipped with the reason. Exit 2 when the configuration is wrong, 1 when
     another check fails, 0 when all is well."""
     from maildaemon import template_check
-    from maildaemon.config import ConfigError, check_configuration
-    from maildaemon.context import Context
-    from maildaemon.terminal import safe
+    from maildaemon.config import check_configuration
 
     def out(line: str) -> None:
         stdout.write(safe(line) + "\n")
@@ -102,14 +77,14 @@ def check(args, environ: dict[str, str], stdout, stderr) -> int:
 
 def _check_servers(settings, out) -> bool:
     """The stream and SMTP lines; True if one failed."""
-    from maildaemon.config import ConfigError, require_source
+    from maildaemon.config import require_source
     failed = False
     try:
         require_source(settings)
         if settings.maildir:
             out(f"ok    maildir: {settings.maildir}")
         else:
-            from maildaemon.source import SourceError
+            from maildaemon.errors import SourceError
             from maildaemon.source.imap import probe
             try:
                 out(f"ok    imap: {settings.imap.describe()} {probe(settings.imap)}")
@@ -120,7 +95,8 @@ def _check_servers(settings, out) -> bool:
         out(f"FAIL  stream: {e}")
         failed = True
     if settings.smtp:
-        from maildaemon.send import SendError, probe as smtp_probe
+        from maildaemon.errors import SendError
+        from maildaemon.send import probe as smtp_probe
         try:
             out(f"ok    smtp: {settings.smtp.describe()} {smtp_probe(settings.smtp)}")
         except SendError as e:
@@ -129,16 +105,6 @@ def _check_servers(settings, out) -> bool:
     else:
         out(f"skip  smtp: MAILDAEMON_SMTP_HOST not set; mail is written to {settings.state_dir / 'outbox'}/")
     return failed
-
-
-def duty_weeks(ctx):
-    """The ledger, and (week start, member or None) for the week of `--now` and the next."""
-    from maildaemon import rotation, workdays
-    team = ctx.team
-    ledger = rotation.from_docs(ctx.store.view().table("rotation"))
-    today = workdays.local_date(ctx.now, team)
-    return ledger, [(workdays.week_start(day, team), rotation.on_duty(ledger, team, day))
-                    for day in (today, today + workdays.WEEK)]
 
 
 def rotation_lines(ctx) -> list[str]:

@@ -1,8 +1,9 @@
 """What a command needs, read once: its arguments, settings, team, state and `now`.
 
-The command line (`cli.py`) builds a `Context`; commands, the rotation commands and the demo take
-one. Kept apart from `cli.py` so that imports point one way: cli -> commands -> context.
-`parse_now` is the one reader of `--now` / `MAILDAEMON_NOW`.
+The entry point (`cli/__init__.py`) builds a `Context` and hands it to the module of the command
+group; those modules import this one, never the entry point, so imports point one way:
+entry point -> command modules -> context. `UsageError` (maildaemon/errors.py) and `parse_now`
+(maildaemon/config/, the one reader of `--now` / `MAILDAEMON_NOW`) are re-exported for them.
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from maildaemon.config import load_settings, load_team, parse_now, read_environment  # noqa: F401 (parse_now: re-exported)
+from maildaemon.config import load_settings, load_team, parse_now, read_environment
+from maildaemon.errors import UsageError
 from maildaemon.store import Store
-from maildaemon.errors import UsageError  # noqa: F401 (re-exported)
+
+__all__ = ["Context", "UsageError", "parse_now"]
 
 
 class Context:

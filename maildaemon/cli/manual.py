@@ -1,5 +1,5 @@
 """The man page and the shell completions, generated from the command line's own parser, so they
-cannot drift from it: `python3 -m maildaemon.manual` writes docs/maildaemon.1 and
+cannot drift from it: `python3 -m maildaemon.cli.manual` writes docs/maildaemon.1 and
 docs/completion/maildaemon.{bash,zsh}; a test checks the shipped copies are current.
 
 argparse-manpage and shtab do this from an `ArgumentParser` (every subcommand, option and help
@@ -10,14 +10,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+from maildaemon import __version__
+from maildaemon.cli import build_parser
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 DATE = "2026-11-29"          # the page's date: when the command line last changed in earnest
 
 
 def man_page() -> str:
     from argparse_manpage.manpage import Manpage
-    from maildaemon.cli import build_parser
-    from maildaemon import __version__
     parser = build_parser()
     page = Manpage(parser)
     page.description = "triage-duty bookkeeping for a support team's ticket notification stream"
@@ -30,7 +31,6 @@ def man_page() -> str:
 
 def completion(shell: str) -> str:
     import shtab
-    from maildaemon.cli import build_parser
     return shtab.complete(build_parser(), shell=shell)
 
 

@@ -6,9 +6,19 @@ no traceback); 1 a runtime failure that was logged, in one line (an OSError as t
 reason; a failure to write the state folder is also kept for `status`, `Store.record_error`);
 141 (128 + SIGPIPE, what a shell reports for a program killed by SIGPIPE) when whoever reads the
 output stopped reading, as in `maildaemon rotation show | head -1`: nothing is printed then.
-This module and `context.py` are the only ones that read the clock (`--now` / `MAILDAEMON_NOW` / the system time) and
-passes `now` down. Every log line goes through `terminal.safe`: a subject in a message cannot
-drive the terminal or forge a second log line.
+Every expected failure is a `MaildaemonError` (maildaemon/errors.py), caught once here.
+
+The package, from the top down (a module imports only those below it):
+- `manual.py` generates the man page and the completions from the parser;
+- `__init__.py` (this): the parser, the entry point, the dispatch to the command's module;
+- one module per command group: `stream.py` (sync, import, run, demo), `tickets.py` (tickets,
+  ticket), `status.py`, `quarantine.py`, `duty_mail.py` (remind, handoff), `rotation.py`,
+  `snooze.py` (snooze, snoozes), `agenda.py`, `init_team.py` (init), `monitoring.py` (check,
+  metrics);
+- `presentation.py` (tables and JSON of tickets), `logs.py` (the log's lines), `context.py`
+  (`Context`: arguments, settings, team, state and `now`, read once).
+Only `context.py` reads the clock (`--now` / `MAILDAEMON_NOW` / the system time) and passes
+`now` down; nothing outside this package imports it (`python -m maildaemon` aside).
 """
 from __future__ import annotations
 
@@ -20,10 +30,10 @@ from datetime import datetime, timezone
 
 from maildaemon import __version__
 from maildaemon.atomic import StateIOError, describe
-from maildaemon.config import ConfigError
-from maildaemon.context import Context, UsageError
-from maildaemon.source import SourceError
-from maildaemon.store import Store, StoreError
+from maildaemon.cli import logs
+from maildaemon.cli.context import Context, UsageError
+from maildaemon.errors import ConfigError, MaildaemonError
+from maildaemon.store import Store
 from maildaemon.terminal import safe
 
 EXIT_PIPE = 141         # 128 + SIGPIPE: the reader of our output went away
@@ -85,14 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     qs.add_argument("id", metavar="ID", help="an entry id from `quarantine list`")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
-    from maildaemon import snooze_cli
-    snooze_cli.add_parsers(add)
-    from maildaemon import agenda_cli             # `agenda` (SPEC 10)
-    agenda_cli.add_parser(add)
-    from maildaemon import propose_cli            # `init` (SPEC 11, "Starting a team")
-    propose_cli.add_parser(sub, common)
-    from maildaemon import rotation_cli
-    rotation_cli.add_parser(sub, common)
+    from maildaemon.cli import agenda, init_team, rotation, snooze
+    snooze.add_parsers(add)
+    agenda.add_parser(add)                        # `agenda` (SPEC 10)
+    init_team.add_parser(sub, common)             # `init` (SPEC 11, "Starting a team")
+    rotation.add_parser(sub, common)
     return p
 
 
@@ -100,87 +107,89 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     environ = dict(os.environ) if environ is None else environ
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except UsageError as e:
-        stderr.write(f"{e}\n")
-        return 2
+        return _failed(e, stderr)
     except SystemExit as e:           # --help, --version
         return int(e.code or 0)
-    handler = None
     ctx = None
-    root_level = logging.getLogger().level
-    maildaemon_level = log.level
-    if args.command == "check":               # every problem in one run, so not through Context
-        from maildaemon import operations
-        handler = _setup_logging("WARNING", stderr)
+    with logs.restored() as handlers:
         try:
-            code = operations.check(args, environ, stdout, stderr)
-            stdout.flush()
+            if args.command == "check":           # every problem in one run, so not through Context
+                from maildaemon.cli import monitoring
+                handlers.append(logs.setup("WARNING", stderr))
+                code = monitoring.check(args, environ, stdout, stderr)
+            else:
+                ctx = Context(args, environ, stdout, stderr)
+                handlers.append(logs.setup(ctx.settings.log_level, stderr, daemon=args.command == "run"))
+                code = _run(ctx)
+            stdout.flush()        # inside the try: a reader gone away is handled here, not at exit
             return code
+        except MaildaemonError as e:
+            return _failed(e, stderr)
         except BrokenPipeError:
             _quiet_stdout(stdout)
             return EXIT_PIPE
-        finally:
-            logging.getLogger().removeHandler(handler)
-            logging.getLogger().setLevel(root_level)
-            log.setLevel(maildaemon_level)
-    try:
-        ctx = Context(args, environ, stdout, stderr)
-        handler = _setup_logging(ctx.settings.log_level, stderr, daemon=args.command == "run")
-        if args.command not in ("demo", "init"):
-            _become_state_owner(ctx)
-        if args.command == "metrics":
-            from maildaemon import operations
-            code = operations.metrics(ctx)
-        elif args.command in ("snooze", "snoozes"):
-            from maildaemon import snooze_cli
-            code = snooze_cli.run(ctx)
-        elif args.command == "agenda":
-            from maildaemon import agenda_cli
-            code = agenda_cli.run(ctx)
-        elif args.command == "init":        # needs no team file: ctx.team is never read
-            from maildaemon import propose_cli
-            code = propose_cli.run(ctx)
-        else:
-            from maildaemon import commands
-            code = commands.run(ctx)
-        if args.command in ("sync", "remind", "handoff") and getattr(ctx.settings, "metrics_file", None):
-            from maildaemon import operations     # after each pass (SPEC 11); the daemon after each tick
-            operations.write_metrics_file(ctx.settings, ctx.store, ctx.team, ctx.now)
-        stdout.flush()            # inside the try: a reader gone away is handled here, not at exit
-        return code
-    except ConfigError as e:
+        except OSError as e:      # the disk is full, a file is unreadable...: one line, no traceback
+            line = describe(e)
+            log.error("%s", line)
+            if isinstance(e, StateIOError) and ctx is not None:
+                _record(ctx, line)
+            return 1
+        except KeyboardInterrupt:
+            log.error("interrupted")
+            return 1
+        except Exception as e:  # a bug: one line for the user, the traceback at debug level
+            log.error("unexpected %s: %s", type(e).__name__, e)
+            log.debug("traceback", exc_info=True)
+            return 1
+
+
+def _failed(e: MaildaemonError, stderr) -> int:
+    """An expected failure: its one line, its exit code. What the operator must fix in the
+    configuration or the command line goes to standard error as it is; the rest is logged."""
+    if isinstance(e, ConfigError):
         stderr.write(f"maildaemon: {safe(e)}\n")
-        return 2
-    except UsageError as e:
-        stderr.write(f"{e}\n")
-        return 2
-    except (StoreError, SourceError) as e:
+    elif isinstance(e, UsageError):
+        stderr.write(f"{e}\n")           # names the command already: "maildaemon rotation set: ..."
+    else:
         log.error("%s", e)
-        return 1
-    except BrokenPipeError:
-        _quiet_stdout(stdout)
-        return EXIT_PIPE
-    except OSError as e:          # the disk is full, a file is unreadable...: one line, no traceback
-        line = describe(e)
-        log.error("%s", line)
-        if isinstance(e, StateIOError) and ctx is not None:
-            _record(ctx, line)
-        return 1
-    except KeyboardInterrupt:
-        log.error("interrupted")
-        return 1
-    except Exception as e:  # a bug: one line for the user, the traceback at debug level
-        log.error("unexpected %s: %s", type(e).__name__, e)
-        log.debug("traceback", exc_info=True)
-        return 1
-    finally:   # leave logging as we found it (tests and embedders call main() in-process)
-        if handler:
-            logging.getLogger().removeHandler(handler)
-        logging.getLogger().setLevel(root_level)
-        log.setLevel(maildaemon_level)
+    return e.exit_code
+
+
+def _run(ctx: Context) -> int:
+    """Run the command in its module (imported only for it), then write the metrics file after
+    each pass of `sync`, `remind` and `handoff` (SPEC 11; the daemon writes it after each tick)."""
+    command = ctx.args.command
+    if command not in ("demo", "init"):
+        _become_state_owner(ctx)
+    if command in ("sync", "import", "run", "demo"):
+        from maildaemon.cli import stream as group
+    elif command in ("tickets", "ticket"):
+        from maildaemon.cli import tickets as group
+    elif command == "status":
+        from maildaemon.cli import status as group
+    elif command == "quarantine":
+        from maildaemon.cli import quarantine as group
+    elif command in ("remind", "handoff"):
+        from maildaemon.cli import duty_mail as group
+    elif command == "rotation":
+        from maildaemon.cli import rotation as group
+    elif command in ("snooze", "snoozes"):
+        from maildaemon.cli import snooze as group
+    elif command == "agenda":
+        from maildaemon.cli import agenda as group
+    elif command == "init":                       # needs no team file: ctx.team is never read
+        from maildaemon.cli import init_team as group
+    else:
+        from maildaemon.cli import monitoring     # `metrics`
+        return monitoring.metrics(ctx)
+    code = group.run(ctx)
+    if command in ("sync", "remind", "handoff") and getattr(ctx.settings, "metrics_file", None):
+        from maildaemon.metrics_file import write_metrics_file
+        write_metrics_file(ctx.settings, ctx.store, ctx.team, ctx.now)
+    return code
 
 
 def _become_state_owner(ctx: Context) -> None:
@@ -221,49 +230,3 @@ def _quiet_stdout(stdout) -> None:
         os.close(devnull)
     except (OSError, AttributeError, ValueError):
         pass
-
-
-def _setup_logging(level: str, stream, daemon: bool = False) -> logging.Handler:
-    """One line per record; journald gets its priority prefix instead of a timestamp, the daemon
-    elsewhere (a log file) a timestamp. DEBUG is maildaemon's own: libraries stay at WARNING, so
-    imapclient's wire traffic (passwords, whole messages) and mail-parser's dumps never appear."""
-    journald = _under_journald(stream)
-    handler = logging.StreamHandler(stream)
-    if journald:
-        handler.setFormatter(_JournalFormatter("%(message)s"))
-    elif daemon:
-        handler.setFormatter(_SafeFormatter("%(asctime)s maildaemon: %(levelname)s %(message)s",
-                                            datefmt="%Y-%m-%d %H:%M:%S%z"))
-    else:
-        handler.setFormatter(_SafeFormatter("maildaemon: %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    wanted = getattr(logging, level)
-    root.setLevel(max(wanted, logging.WARNING))
-    log.setLevel(wanted)
-    return handler
-
-
-class _SafeFormatter(logging.Formatter):
-    """One record, one line: control characters in the message (a subject, say) are made visible."""
-
-    def formatMessage(self, record):
-        record.message = safe(record.message)
-        return super().formatMessage(record)
-
-
-class _JournalFormatter(_SafeFormatter):
-    PRIORITY = {"CRITICAL": 2, "ERROR": 3, "WARNING": 4, "INFO": 6, "DEBUG": 7}
-
-    def format(self, record):
-        return f"<{self.PRIORITY.get(record.levelname, 6)}>{super().format(record)}"
-
-
-def _under_journald(stream) -> bool:
-    spec = os.environ.get("JOURNAL_STREAM", "")
-    try:
-        st = os.fstat(stream.fileno())
-        dev, ino = (int(x) for x in spec.split(":"))
-        return (st.st_dev, st.st_ino) == (dev, ino)
-    except (ValueError, OSError, AttributeError):
-        return False

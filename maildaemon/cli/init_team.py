@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from maildaemon.config import ConfigError
-from maildaemon.context import UsageError
+from maildaemon.cli.context import UsageError
+from maildaemon.errors import ConfigError, SourceError
 from maildaemon.model import RawMail
-from maildaemon.source import SourceError
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,120 @@
+"""The import graph of maildaemon, read from the source: every `import` and `from ... import`
+statement, those inside functions (lazy imports) included; only those under `if TYPE_CHECKING:`
+are left out (annotations, never run). Arrows point one way: no cycle, and nothing outside the
+command line (`maildaemon/cli/`) imports it, `python -m maildaemon` aside."""
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "maildaemon"
+ENTRY_POINT = "maildaemon.__main__"          # `python -m maildaemon` is the console script
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def statements(tree: ast.AST):
+    """Every node of `tree` but those under `if TYPE_CHECKING:` (the `else:` branch is kept)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            todo.extend(node.orelse)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def imported(name: str, path: Path, known) -> set[str]:
+    """The maildaemon modules that `name` (at `path`) imports anywhere in its source: `from X
+    import Y` is module X.Y when that is a module, else X; importing a submodule is not counted as
+    importing its package's __init__ (an edge of its own only where the source names it)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in statements(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                out.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+    return {m for m in out if m in known and m != name}
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {name: imported(name, path, known) for name, path in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each as a sorted list."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_graph_is_read_from_the_source():
+    edges = graph()
+    assert "maildaemon.cli.context" in edges["maildaemon.cli"]       # from maildaemon.cli.context import ...
+    assert "maildaemon.cli.stream" in edges["maildaemon.cli"]        # a lazy import, inside a function
+    assert "maildaemon.ingest" in edges["maildaemon.cli.stream"]
+
+
+def test_imports_for_annotations_only_are_left_out():
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n"
+                     "def f():\n    import c\n")
+    assert sorted(alias.name for node in statements(tree) if isinstance(node, ast.Import)
+                  for alias in node.names) == ["b", "c"]
+
+
+def test_a_cycle_is_found():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_lazy_imports_included():
+    assert cycles(graph()) == []
+
+
+def test_only_the_command_line_imports_the_command_line():
+    outside = {name: sorted(m for m in targets if m == "maildaemon.cli" or m.startswith("maildaemon.cli."))
+               for name, targets in graph().items()
+               if not (name == "maildaemon.cli" or name.startswith("maildaemon.cli.")) and name != ENTRY_POINT}
+    assert {name: found for name, found in outside.items() if found} == {}
