@@ -65,34 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def add(name, help_):
-        return sub.add_parser(name, parents=[common], help=help_, description=help_)
+    def add(name, help_, *switches):
+        """A command; each switch a (flag, help) option that is on or off."""
+        parser = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        for flag, text in switches:
+            parser.add_argument(flag, action="store_true", help=text)
+        return parser
 
     add("demo", "run the job on the bundled example stream and team, no servers needed")
     add("sync", "one pass over the source: fetch new messages, apply, print counts")
-    imp = add("import", "backfill from an mbox file or a Maildir (a list archive)")
-    imp.add_argument("path", metavar="PATH", help="an mbox file or a Maildir folder")
-    t = add("tickets", "list open tickets")
-    t.add_argument("--json", action="store_true", help="print JSON (the schema of the README)")
-    t.add_argument("--all", action="store_true", help="include resolved and closed tickets")
-    t.add_argument("--owner", metavar="EMAIL", help="only tickets owned by EMAIL")
-    one = add("ticket", "one ticket's state and full history")
-    one.add_argument("key", metavar="KEY", help='e.g. goc:41234 or rt:1234')
-    one.add_argument("--json", action="store_true", help="print JSON (the ticket and its history)")
-    st = add("status", "health: last sync, counts, quarantine, last error")
-    st.add_argument("--json", action="store_true", help="print JSON")
+    add("import", "backfill from an mbox file or a Maildir (a list archive)").add_argument(
+        "path", metavar="PATH", help="an mbox file or a Maildir folder")
+    add("tickets", "list open tickets", ("--json", "print JSON (the schema of the README)"),
+        ("--all", "include resolved and closed tickets")).add_argument(
+        "--owner", metavar="EMAIL", help="only tickets owned by EMAIL")
+    add("ticket", "one ticket's state and full history", ("--json", "print JSON (the ticket and its history)")
+        ).add_argument("key", metavar="KEY", help='e.g. goc:41234 or rt:1234')
+    add("status", "health: last sync, counts, quarantine, last error", ("--json", "print JSON"))
     add("check", "validate configuration and connect to IMAP and SMTP")
     add("run", "the daemon: IMAP IDLE (poll fallback), scheduled reminders and handoff, systemd notify")
-    r = add("remind", "send the reminders due now")
-    r.add_argument("--dry-run", action="store_true", help="print them; send and store nothing")
-    h = add("handoff", "send the handoff summary for the duty week that ends at --now")
-    h.add_argument("--dry-run", action="store_true", help="print it; send and store nothing")
+    add("remind", "send the reminders due now", ("--dry-run", "print them; send and store nothing"))
+    add("handoff", "send the handoff summary for the duty week that ends at --now",
+        ("--dry-run", "print it; send and store nothing"))
     q = add("quarantine", "mails that were not accepted, with the reason")
     qsub = q.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    ql = qsub.add_parser("list", parents=[common], help="list quarantined mails (default)")
-    ql.add_argument("--json", action="store_true", help="print JSON")
-    qs = qsub.add_parser("show", parents=[common], help="show one quarantined mail")
-    qs.add_argument("id", metavar="ID", help="an entry id from `quarantine list`")
+    qsub.add_parser("list", parents=[common], help="list quarantined mails (default)").add_argument(
+        "--json", action="store_true", help="print JSON")
+    qsub.add_parser("show", parents=[common], help="show one quarantined mail").add_argument(
+        "id", metavar="ID", help="an entry id from `quarantine list`")
     qsub.add_parser("retry", parents=[common], help="classify every quarantined mail again")
     add("metrics", "print the Prometheus text metrics (what MAILDAEMON_METRICS_FILE holds)")
     from maildaemon.cli import agenda, init_team, rotation, snooze

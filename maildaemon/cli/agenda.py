@@ -13,9 +13,9 @@ mails are missing (no one on duty) go to standard error then, so the output stay
 """
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 
+from maildaemon.cli.context import number_of
 from maildaemon.terminal import dumps, safe
 
 WIDTH = 78
@@ -25,19 +25,9 @@ MAX_DAYS = 366                    # agenda.MAX_DAYS (the policy and Jinja load o
 
 def add_parser(add) -> None:
     a = add("agenda", "every mail due over the next N days if nothing new arrived (sends and changes nothing)")
-    a.add_argument("--days", type=_days, default=7, metavar="N", help=f"how many days from --now (1-{MAX_DAYS}, "
+    a.add_argument("--days", type=number_of("days", MAX_DAYS), default=7, metavar="N", help=f"how many days from --now (1-{MAX_DAYS}, "
                    "default 7)")
     a.add_argument("--json", action="store_true", help='print JSON: [{"at", "kind", "to", "cc", "subject", "tickets"}]')
-
-
-def _days(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days from 1 to {MAX_DAYS}")
-    return n
 
 
 def compute(ctx):

@@ -3,10 +3,12 @@
 The entry point (`cli/__init__.py`) builds a `Context` and hands it to the module of the command
 group; those modules import this one, never the entry point, so imports point one way:
 entry point -> command modules -> context. `UsageError` (maildaemon/errors.py) and `parse_now`
-(maildaemon/config/, the one reader of `--now` / `MAILDAEMON_NOW`) are re-exported for them.
+(maildaemon/config/, the one reader of `--now` / `MAILDAEMON_NOW`) are re-exported for them, and
+`number_of` checks a count given on the command line.
 """
 from __future__ import annotations
 
+import argparse
 import time
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -16,7 +18,20 @@ from maildaemon.config import load_settings, load_team, parse_now, read_environm
 from maildaemon.errors import UsageError
 from maildaemon.store import Store
 
-__all__ = ["Context", "UsageError", "parse_now"]
+__all__ = ["Context", "UsageError", "number_of", "parse_now"]
+
+
+def number_of(unit: str, most: int):
+    """An argument type: a whole number of `unit` from 1 to `most`, else the usage error says so."""
+    def whole_number(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if not 1 <= n <= most:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number of {unit} from 1 to {most}")
+        return n
+    return whole_number
 
 
 class Context:

@@ -16,7 +16,7 @@ import sys
 from datetime import date
 
 from maildaemon import rotation, workdays
-from maildaemon.cli.context import UsageError, parse_now
+from maildaemon.cli.context import UsageError, number_of, parse_now
 from maildaemon.errors import ConfigError
 from maildaemon.people import member_for
 
@@ -35,7 +35,7 @@ def add_parser(sub, common) -> None:
         return acts.add_parser(name, parents=[common], help=help_, description=help_)
 
     g = add("generate", "print the next N weeks of duty, continuing fairly from the stored rotation (stores nothing)")
-    g.add_argument("--weeks", type=_weeks, required=True, metavar="N", help="how many weeks (1-520)")
+    g.add_argument("--weeks", type=number_of("weeks", 520), required=True, metavar="N", help="how many weeks (1-520)")
     g.add_argument("--start", type=_date, metavar="DATE", help="plan from the week containing DATE "
                    "(default: after the last stored week, and not before the current week)")
     ld = add("load", "store weeks from FILE (- for standard input): the format generate prints, "
@@ -57,16 +57,6 @@ def add_parser(sub, common) -> None:
     a = add("announce", "preview the week's duty announcement (This week / Next week)")
     a.add_argument("--date", metavar="DATE", help="the day to announce for (default: now)")
     a.add_argument("--html", action="store_true", help="print the HTML part instead of the text")
-
-
-def _weeks(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 520:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of weeks from 1 to 520")
-    return n
 
 
 def _date(value: str) -> date:

@@ -16,8 +16,7 @@ def add_parsers(add) -> None:
     when.add_argument("--until", metavar="DATE", help="the last day silenced (YYYY-MM-DD, team time)")
     when.add_argument("--off", action="store_true", help="end the snooze now")
     s.add_argument("--reason", metavar="TEXT", default="", help="why, for the handoff and `snoozes`")
-    ls = add("snoozes", "the tickets snoozed now")
-    ls.add_argument("--json", action="store_true", help="print JSON")
+    add("snoozes", "the tickets snoozed now", ("--json", "print JSON"))
 
 
 def run(ctx) -> int:
