@@ -51,7 +51,7 @@ from jinja2 import Environment
 from maildaemon import brief, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.model import DAYS
-from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, iso, parse_iso, valid_address
+from maildaemon.model import DONE_STATUSES, Due, Health, OutboxRecord, Snooze, Team, Ticket, iso, parse_iso, valid_address
 from maildaemon.render import compose, message_id
 
 MINUTE = timedelta(minutes=1)
@@ -77,12 +77,12 @@ class PlannedMail:
 
 @dataclass
 class Snapshot:
-    """What the agenda reads of one view of the state, as duty.plan reads it."""
-    tickets: Sequence[Ticket]                  # store.View.current(): open and recently changed
-    sent: dict[str, dict]                      # outbox records by Message-ID
+    """What the agenda reads of the state's `model.Snapshot`, as duty.plan reads it."""
+    tickets: Sequence[Ticket]                  # open and recently changed
+    sent: dict[str, OutboxRecord]              # the outbox by Message-ID
     key: bytes = b""                           # the installation's key (ownmail): the Message-IDs
-    snoozes: dict[str, dict] = field(default_factory=dict)   # snooze records by ticket key
-    stream: dict | None = None                 # duty.stream_meta(view.meta()): the silence alarm
+    snoozes: dict[str, Snooze] = field(default_factory=dict)   # by ticket key
+    stream: Health | None = None               # the silence alarm reads it
 
 
 @dataclass
@@ -167,13 +167,13 @@ class _Run:
         self.tickets = list(snap.tickets)
         self.open = [t for t in self.tickets if t.status not in DONE_STATUSES]
         self.by_key = {t.key: t for t in self.open}
-        self.sent: list[dict] = list(snap.sent.values())
+        self.sent: list[OutboxRecord] = list(snap.sent.values())
         self.ids = set(snap.sent)
-        self.by_ticket: dict[str, list[dict]] = defaultdict(list)
+        self.by_ticket: dict[str, list[OutboxRecord]] = defaultdict(list)
         for rec in self.sent:
-            for k in rec.get("tickets") or ():
+            for k in rec.tickets:
                 self.by_ticket[k].append(rec)
-        self.digests = {rec.get("period") for rec in self.sent if rec.get("kind") == "unassigned"}
+        self.digests = {rec.period for rec in self.sent if rec.kind == "unassigned"}
         self.entries: list[tuple[datetime, int, PlannedMail]] = []
         self.queue: list[tuple] = []
         self.order = itertools.count()
@@ -203,7 +203,7 @@ class _Run:
             self.push(workdays.week_moment(week, self.team.policy.handoff_time, self.team), "handoff")
             week += workdays.WEEK
         hours = self.team.policy.silence_after_hours
-        last_applied = (self.snap.stream or {}).get("last_applied_at")
+        last_applied = self.snap.stream.last_applied_at if self.snap.stream else None
         if hours and last_applied:
             self.push(_ceil_minute(reach(parse_iso(last_applied), timedelta(hours=hours), self.team)), "all")
 
@@ -287,7 +287,7 @@ class _Run:
         if self.nobody(at) or not policy.handoff_due(self.team, at):
             return
         week = workdays.week_start(at, self.team)
-        if any(r.get("kind") == "handoff" and r.get("period") == f"week-{week.isoformat()}" for r in self.sent):
+        if any(r.kind == "handoff" and r.period == f"week-{week.isoformat()}" for r in self.sent):
             return                                    # cheap first: the handoff reads every ticket
         due = handoff_policy.handoff(self.handoff_tickets(at), self.ledger, self.team, at, snoozes=self.snap.snoozes)
         self.emit(at, [due])
@@ -311,7 +311,7 @@ class _Run:
             to = tuple(a for a in dict.fromkeys(d.to) if valid_address(a))      # compose's To; the rest is Cc
             entry = PlannedMail(shown, d.kind, to, tuple(out.recipients[len(to):]), out.subject, d.tickets, mid)
             self.entries.append((at, next(self.order), entry))
-            rec = {"id": mid, "kind": d.kind, "period": d.period, "tickets": list(d.tickets), "created_at": iso(at)}
+            rec = OutboxRecord(mid, d.kind, d.period, tuple(d.tickets), created_at=iso(at))
             self.sent.append(rec)
             self.ids.add(mid)
             if d.kind == "unassigned":

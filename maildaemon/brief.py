@@ -22,7 +22,7 @@ from typing import Sequence
 
 from maildaemon import workdays
 from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
-from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, Team, Ticket, parse_iso
+from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, OutboxRecord, Snooze, Team, Ticket, parse_iso
 from maildaemon.policy import (idle, key_width, local_minute, ticket_row, tickets_by_key, waited, waiting_for_triage,
                                work_done_rows)
 from maildaemon.rotation import Assignment, who_on
@@ -56,24 +56,23 @@ def next_briefed(team: Team, now: datetime) -> list[tuple[Meeting, datetime]]:
     return out
 
 
-def due_briefs(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[dict],
-               now: datetime, duty: str | None, held: dict[str, dict] | None = None) -> list[Due]:
+def due_briefs(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[OutboxRecord],
+               now: datetime, duty: str | None, held: dict[str, Snooze] | None = None) -> list[Due]:
     if not duty:
         return []
     return [brief(tickets, ledger, team, sent, now, duty, m, start, held or {})
             for m, start in next_briefed(team, now)]
 
 
-def previous_brief(sent: Sequence[dict], m: Meeting, before: str) -> str | None:
+def previous_brief(sent: Sequence[OutboxRecord], m: Meeting, before: str) -> str | None:
     """When the newest earlier brief for meeting `m` was queued (UTC ISO), or None."""
     name = slug(m.name)
-    times = [r["created_at"] for r in sent if r.get("kind") == "brief"
-             and (r.get("period") or "")[16:] == name and (r.get("period") or "") < before]
+    times = [r.created_at for r in sent if r.kind == "brief" and r.period[16:] == name and r.period < before]
     return max(times, default=None)
 
 
-def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[dict],
-          now: datetime, duty: str, m: Meeting, start: datetime, held: dict[str, dict]) -> Due:
+def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, sent: Sequence[OutboxRecord],
+          now: datetime, duty: str, m: Meeting, start: datetime, held: dict[str, Snooze]) -> Due:
     tz = workdays.zone(team)
     this = period(start, m)
     before = previous_brief(sent, m, this)
@@ -87,7 +86,7 @@ def brief(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, s
 
     def snoozed(t: Ticket) -> dict:
         r = held.get(t.key)
-        return {"snoozed_until": r.get("until") if r else None}
+        return {"snoozed_until": r.until if r else None}
 
     stale = []
     for t in open_tickets:

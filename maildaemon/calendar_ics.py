@@ -1,6 +1,6 @@
 """The rotation as an iCalendar file (RFC 5545), built with the `icalendar` package.
 
-Pure: takes the team, the stored rotation documents and `now`, returns bytes. Decisions:
+Pure: takes the team, the stored rotation weeks (`RotationWeek`) and `now`, returns bytes. Decisions:
 - One all-day event per stored duty week, from its first duty day to its last (DTEND is the day
   after, as RFC 5545 wants for DATE values). All-day DATE values carry no time and no zone, so a
   daylight-saving change can never shift an event, whatever the reader's zone.
@@ -19,7 +19,7 @@ from typing import Sequence
 from icalendar import Calendar, Event
 
 from maildaemon import workdays
-from maildaemon.model import Team
+from maildaemon.model import RotationWeek, Team
 from maildaemon.people import member_name
 
 PRODID = "-//maildaemon//duty rotation//EN"
@@ -38,7 +38,7 @@ def outage_uid(email: str, start: date, team: Team) -> str:
     return f"away-{email.lower()}-{start.isoformat()}-{team_key(team)}@maildaemon"
 
 
-def calendar(team: Team, docs: Sequence[dict], now: datetime) -> bytes:
+def calendar(team: Team, weeks: Sequence[RotationWeek], now: datetime) -> bytes:
     """The stored rotation's duty weeks and the team file's outages, as an .ics file."""
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -48,9 +48,8 @@ def calendar(team: Team, docs: Sequence[dict], now: datetime) -> bytes:
     cal.add("x-wr-calname", f"{team.name} duty")
     cal.add("x-wr-timezone", team.timezone)
     stamp = now.astimezone(timezone.utc)
-    for doc in sorted(docs, key=lambda d: d["week"]):
-        if doc.get("email"):
-            cal.add_component(_week_event(team, doc, stamp))
+    for w in sorted(weeks, key=lambda w: w.week):
+        cal.add_component(_week_event(team, w, stamp))
     for o in sorted(team.outages, key=lambda o: (o.start, o.member)):
         ev = Event()
         ev.add("uid", outage_uid(o.member, o.start, team))
@@ -66,24 +65,24 @@ def calendar(team: Team, docs: Sequence[dict], now: datetime) -> bytes:
     return cal.to_ical()
 
 
-def _week_event(team: Team, doc: dict, stamp: datetime) -> Event:
-    week = date.fromisoformat(doc["week"])
+def _week_event(team: Team, w: RotationWeek, stamp: datetime) -> Event:
+    week = w.week
     end = week + timedelta(days=6)
     days = workdays.duty_days(week, team)
     span = days or workdays.weekdays(week)
-    changed = datetime.fromisoformat(doc["changed_at"]).astimezone(timezone.utc) if doc.get("changed_at") else stamp
-    name = doc.get("name") or doc["email"]
+    changed = datetime.fromisoformat(w.changed_at).astimezone(timezone.utc) if w.changed_at else stamp
+    name = w.name or w.email
     ev = Event()
     ev.add("uid", week_uid(week, team))
     ev.add("dtstamp", changed)
     ev.add("last-modified", changed)
-    ev.add("sequence", max(int(doc.get("revision", 1)) - 1, 0))
+    ev.add("sequence", max(w.revision - 1, 0))
     ev.add("summary", f"{team.name} duty: {name}" + ("" if days else " (no duty days: holidays)"))
     ev.add("dtstart", span[0])
     ev.add("dtend", span[-1] + timedelta(days=1))
     ev.add("transp", "TRANSPARENT")
     ev.add("categories", ["Duty"])
-    lines = [f"On duty: {name} <{doc['email']}>",
+    lines = [f"On duty: {name} <{w.email}>",
              f"Week {week.isoformat()} to {end.isoformat()} ({team.timezone}); tickets arriving until the "
              f"next week starts are theirs.",
              "Duty days: " + (", ".join(f"{workdays.DAY_NAMES[d.weekday()][:3]} {d.isoformat()}" for d in days)

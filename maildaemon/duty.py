@@ -4,7 +4,7 @@ The imperative shell around the pure `policy` and `handoff`: read a snapshot of 
 what is due at `now`, render it, persist it in the outbox (skipping what the outbox already has:
 that is the no-duplicates rule), then hand the queue to SMTP, or leave the .eml files in
 `STATE_DIR/outbox/` when no SMTP server is configured. `remind`, `handoff`, `demo` and the daemon
-all come through `plan` and `commit`.
+all come through `due_mails` (the pure `plan` over the state's `Snapshot`) and `commit`.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import agenda, brief, outbox, ownmail, policy, rotation, snooze, workdays
+from maildaemon import agenda, brief, outbox, ownmail, policy, rotation, workdays
 from maildaemon.config import Settings
-from maildaemon.model import Outgoing, Team
+from maildaemon.model import Outgoing, Snapshot, Team
 from jinja2 import Environment
 
 from maildaemon.config import ConfigError
@@ -38,25 +38,21 @@ def templates(overrides: Path | None, cache: Path | None = None) -> Environment:
     return env
 
 
-def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: bool = True,
+def plan(snapshot: Snapshot, team: Team, now: datetime, env: Environment, key: bytes, reminders: bool = True,
          handoff: bool = False, mime: bool = True) -> list[Outgoing]:
-    """The mails due at `now` that the outbox does not hold yet: the reminders (announcement
-    included) and/or the handoff of the week containing `now`. One read of the state.
+    """The mails due at `now` that the outbox of `snapshot` does not hold yet: the reminders
+    (announcement included) and/or the handoff of the week containing `now`. Pure: the state is
+    the snapshot, `key` the installation's (ownmail: keyed Message-IDs).
     `mime=False`: previews for a dry run (no MIME built; `Outgoing.text` is what it says)."""
-    view = store.view()
-    tickets = view.current()
-    ledger = rotation.from_docs(view.table("rotation"))
-    known = view.records(outbox.TABLE)
+    tickets = list(snapshot.tickets)
+    ledger = rotation.from_weeks(snapshot.rotation)
+    known = snapshot.outbox
     if rotation.nobody_on_duty(ledger, team, workdays.local_date(now, team)):
         return []                    # no mail signed by nobody (SPEC 9): `nobody_on_duty` says why
-    snoozes = view.records(snooze.TABLE)           # SPEC 10: plain data for the pure policy
-    dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now, snoozes=snoozes,
-                                briefs=brief.due_briefs,
-                                stream=stream_meta(view.meta())) if reminders else []
+    dues = policy.due_reminders(tickets, ledger, team, list(known.values()), now, snoozes=snapshot.snoozes,
+                                briefs=brief.due_briefs, stream=snapshot.health) if reminders else []
     if handoff:
-        dues.append(handoff_policy.handoff(tickets, ledger, team, now, snoozes=snoozes))
-    store.ensure()
-    key = ownmail.load_key(store.dir)        # keyed Message-IDs: only our own mail is recognised as ours
+        dues.append(handoff_policy.handoff(tickets, ledger, team, now, snoozes=snapshot.snoozes))
     # the Message-ID is a function of what a mail is about: drop what the outbox holds before
     # rendering (a stale backlog was rendered again every minute, then dropped: issue 14)
     # the Date header and the templates' `now` on the team's clock (a daemon's clock is UTC)
@@ -69,6 +65,14 @@ def plan(store: Store, team: Team, now: datetime, env: Environment, reminders: b
         for d in digests:
             d.data["rotation_conflicts"] = lines
     return [compose(env, d, team, shown, key, mime) for d in new]
+
+
+def due_mails(store: Store, team: Team, now: datetime, env: Environment, reminders: bool = True,
+              handoff: bool = False, mime: bool = True) -> list[Outgoing]:
+    """`plan` over the state folder: one read of the state, and its key (made on first use)."""
+    snapshot = store.snapshot()
+    store.ensure()
+    return plan(snapshot, team, now, env, ownmail.load_key(store.dir), reminders, handoff, mime)
 
 
 def suggest_owners(dues: list, tickets, team: Team, now: datetime) -> None:
@@ -88,13 +92,10 @@ def suggest_owners(dues: list, tickets, team: Team, now: datetime) -> None:
         row["suggested_text"] = "; ".join(f"{s['name']} ({s['reason']})" for s in picks)
 
 
-stream_meta = policy.stream_meta          # where the shell reads it (status, agenda, the daemon)
-
-
 def nobody_on_duty(store: Store, team: Team, now: datetime) -> str | None:
     """`no one on duty in the week of <date>` while the stored rotation has no one for the week of
     `now` (then `plan` gives no mail at all), else None."""
-    ledger = rotation.from_docs(store.view().table("rotation"))
+    ledger = rotation.from_weeks(store.view().rotation())
     return rotation.nobody_on_duty(ledger, team, workdays.local_date(now, team))
 
 
@@ -132,10 +133,8 @@ def text_part(m: Outgoing) -> str:
 
 
 def agenda_snapshot(store):
-    """One view of the state: open tickets, outbox records, the key (read, never made here), and
-    the stored rotation."""
-    view = store.view()
+    """One read of the state for the agenda, the key (read, never made here), and the ledger."""
+    snapshot = store.snapshot()
     key = ownmail.load_key(store.dir) if (store.dir / ownmail.KEY_FILE).exists() else b""
-    stream = stream_meta(view.meta())
-    snap = agenda.Snapshot(view.current(), view.records(outbox.TABLE), key, view.records(snooze.TABLE), stream)
-    return snap, rotation.from_docs(view.table("rotation"))
+    snap = agenda.Snapshot(list(snapshot.tickets), snapshot.outbox, key, snapshot.snoozes, snapshot.health)
+    return snap, rotation.from_weeks(snapshot.rotation)

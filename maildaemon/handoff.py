@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import workdays
-from maildaemon.model import DONE_STATUSES, Due, Team, Ticket, parse_iso
+from maildaemon.model import DONE_STATUSES, Due, Snooze, Team, Ticket, parse_iso
 from maildaemon.people import away_until, member_name, outages_between
 from maildaemon.policy import (business_hours_between, flags, idle, key_width, snoozed, snoozed_rows, team_addresses,
                                ticket_row, waited, waiting_for_triage)
@@ -200,9 +200,9 @@ def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime, memo: d
 
 
 def handoff(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team, now: datetime,
-            snoozes: dict[str, dict] | None = None) -> Due:
+            snoozes: dict[str, Snooze] | None = None) -> Due:
     """The handoff of the duty week containing `now`, to the incoming person, Cc the team.
-    `snoozes`: the snooze records by ticket key (plain data); those that hold at `now` are listed
+    `snoozes`: the snooze records by ticket key; those that hold at `now` are listed
     with their date and reason (SPEC 10)."""
     week = workdays.week_start(now, team)
     start, _ = workdays.duty_period(week, team)

@@ -18,7 +18,7 @@ from typing import Callable
 
 from maildaemon import outbox, ownmail, workdays
 from maildaemon.apply import LATE, apply
-from maildaemon.model import RawMail, Team
+from maildaemon.model import Problem, RawMail, Team
 from maildaemon.model import iso as _iso
 from maildaemon.parse import Accepted, Ignored, Quarantined, classify, parsers_for, trust
 from maildaemon.quarantine import Quarantine
@@ -96,24 +96,20 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
                         pace.commit(txn, q)
         except SourceError as e:
             with batch_txn() as txn:
-                txn.set_meta("last_error", {"at": stamp, "message": str(e)})
+                txn.update_health(last_error=Problem(stamp, str(e)))
                 pace.commit(txn, q)
             raise
-        if live and first and before.meta().get("last_error") is None:
+        if live and first and before.health().last_error is None:
             store.record_sync(stamp)             # nothing new: the state is not rewritten (issue 14)
             return counts
         with batch_txn() as txn:
             if live:
-                txn.set_meta("last_sync", stamp)
-                txn.set_meta("last_source", source.id)
-                txn.set_meta("last_error", None)
+                txn.update_health(last_sync=stamp, last_error=None)
                 if counts.newest:       # the stream is alive: for the metrics and the silence alarm
                     _resumed(txn, team, stamp)
-                    txn.set_meta("last_applied_at", stamp)
-                    txn.set_meta("last_applied_date", counts.newest)
-                    txn.set_meta("last_applied", counts.last)
+                    txn.update_health(last_applied_at=stamp, last_applied_date=counts.newest, last_applied=counts.last)
             else:
-                txn.set_meta("last_import", {"at": stamp, "source": source.id, **counts.as_dict()})
+                txn.note_import(stamp, source.id, counts.as_dict())
             pace.commit(txn, q)
     store.clear_error()
     return counts
@@ -122,9 +118,9 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
 def _resumed(txn: Transaction, team: Team, stamp: str) -> None:
     """Before a live pass records what it applied: when the previous notification was applied at
     least `policy.silence_after_hours` business hours ago, the stream was silent and is back; keep
-    that (meta `stream_resumed`: `at`, `silent_since`, `last`) for the next digest (policy.py)."""
-    meta = txn.meta()
-    previous, threshold = meta.get("last_applied_at"), team.policy.silence_after_hours
+    that (`Health.stream_resumed`: `at`, `silent_since`, `last`) for the next digest (the policy)."""
+    health = txn.health()
+    previous, threshold = health.last_applied_at, team.policy.silence_after_hours
     if not previous or not threshold:
         return
     try:
@@ -132,7 +128,7 @@ def _resumed(txn: Transaction, team: Team, stamp: str) -> None:
     except (TypeError, ValueError):
         return
     if gap >= timedelta(hours=threshold):
-        txn.set_meta("stream_resumed", {"at": stamp, "silent_since": previous, "last": meta.get("last_applied")})
+        txn.update_health(stream_resumed={"at": stamp, "silent_since": previous, "last": health.last_applied})
 
 
 class _Pace:
@@ -221,8 +217,8 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
         _tally(txn, counts, "duplicate")
         return None
     if isinstance(verdict, Quarantined) and ownmail.looks_ours(mail.message_id):
-        rec = txn.record(outbox.TABLE, mail.message_id)
-        if rec is not None and rec.get("state") in ("sent", "written"):
+        rec = txn.outbox_record(mail.message_id)
+        if rec is not None and rec.state in ("sent", "written"):
             verdict = Ignored("own mail", mail)             # sent before keyed ids: nothing to confirm
     if not retrying and prior is not None and prior == _outcome(verdict):
         _tally(txn, counts, "duplicate")                    # the same mail again (a re-scan)

@@ -22,18 +22,18 @@ OUTBOX_STATES = ("queued", "failed", "sent")
 
 def gather(view, team: Team, now: datetime, *, last_sync: str | None, quarantine_entries: int) -> dict:
     """The figures, from one view of the state: plain numbers, tested without any encoder."""
-    meta = view.meta()
-    counters = meta.get("counters") or {}
-    tickets = view.tickets(include_done=False)
+    health = view.health()
+    counters = health.counters
+    tickets = view.open_tickets()
     day = now.astimezone(workdays.zone(team)).date()
     stale = 0
     for t in tickets:
         if t.status == "open" and t.owner:
             due = policy.ticket_reminder(t, team, now, day, None)
             stale += due is not None and due.kind in ("owner", "owner-away")
-    sent = outbox.summary(view.records(outbox.TABLE), view.retired(outbox.TABLE))
-    applied_at = _epoch(meta.get("last_applied_at"))
-    mail_date = _epoch(meta.get("last_applied_date"))
+    sent = outbox.summary(view.outbox(), view.outbox_retired())
+    applied_at = _epoch(health.last_applied_at)
+    mail_date = _epoch(health.last_applied_date)
     return {
         "last_sync": _epoch(last_sync),
         "messages": {o: int(counters.get(o, 0)) for o in OUTCOMES},

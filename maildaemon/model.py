@@ -179,6 +179,102 @@ def compact(history: tuple[HistoryEntry, ...]) -> tuple[HistoryEntry, ...]:
     return tuple(h for h in history if not h.late and _STATUS_KINDS.intersection(h.kinds))
 
 
+# --- what the state keeps beside the tickets (store/records.py maps them to its tables) --------
+
+class _Stored:
+    """`to_doc`: plain JSON data as stored (tuples as lists); `from_doc`: back, ignoring fields
+    this release does not know and defaulting those an older one did not write."""
+
+    def to_doc(self) -> dict:
+        return {f.name: list(v) if isinstance(v, tuple) else v
+                for f in dataclasses.fields(self) for v in (getattr(self, f.name),)}
+
+    @classmethod
+    def from_doc(cls, doc: dict):
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        return cls(**{k: tuple(v or ()) if isinstance(defaults[k], tuple) else v
+                      for k, v in doc.items() if k in defaults})
+
+
+@dataclass(frozen=True)
+class OutboxRecord(_Stored):
+    """One mail of the outbox (outbox.py: what its states mean); its bytes are STATE_DIR/outbox/<file>."""
+    id: str                              # the Message-ID
+    kind: str
+    period: str = ""
+    tickets: tuple[str, ...] = ()
+    subject: str = ""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    file: str = ""
+    state: str = "queued"                # queued | sending | sent | written | failed
+    attempts: int = 0
+    created_at: str = ""
+    next_attempt_at: str = ""
+    sent_at: str | None = None
+    last_error: str | None = None
+    sending_until: str | None = None     # while `sending`: a sender is on the wire until then
+
+
+@dataclass(frozen=True)
+class RotationWeek(_Stored):
+    """One stored week of the rotation: who is on duty, and the last change of it."""
+    week: date                           # its first day (the team's duty_start)
+    email: str
+    name: str = ""                       # the member's name when the week was stored
+    action: str = ""                     # what stored it: load | set | swap
+    changed_at: str = ""
+    revision: int = 1                    # grows with each change of the week (a calendar's SEQUENCE)
+
+    def to_doc(self) -> dict:
+        return dict(super().to_doc(), week=self.week.isoformat())
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "RotationWeek":
+        return super().from_doc(dict(doc, week=date.fromisoformat(doc["week"])))
+
+
+@dataclass(frozen=True)
+class Snooze(_Stored):
+    """SPEC 10: ticket `id`'s reminders silenced until the end of `until` (YYYY-MM-DD, team time)."""
+    id: str                              # the ticket's key
+    until: str
+    reason: str = ""
+    at: str = ""                         # when it was set
+
+
+@dataclass(frozen=True)
+class Problem(_Stored):
+    """An error `status` shows: when (ISO 8601), and the one line."""
+    at: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the state knows of the stream and of the sender: `status` shows it, the silence alarm
+    (policy) reads `last_applied*` and `stream_resumed`."""
+    last_sync: str | None = None             # the last successful pass over the live stream
+    last_import: str | None = None           # the last `import` of an archive
+    last_error: Problem | None = None        # the stream or the state failed; a success clears it
+    send_error: Problem | None = None        # the SMTP server could not be reached; a mail sent clears it
+    last_applied_at: str | None = None       # when a live pass last applied a notification
+    last_applied_date: str | None = None     # that notification's Date
+    last_applied: dict | None = None         # its key, title, subject, date
+    stream_resumed: dict | None = None       # at, silent_since, last: the first digest after a silence says so
+    counters: dict = field(default_factory=dict)     # mails by outcome, lifetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One read of the state: all that deciding which mail is due needs (Store.snapshot)."""
+    tickets: tuple[Ticket, ...] = ()                     # open and recently changed, in opening order
+    rotation: tuple[RotationWeek, ...] = ()              # the stored weeks, in order
+    outbox: dict = field(default_factory=dict)           # OutboxRecord by Message-ID
+    snoozes: dict = field(default_factory=dict)          # Snooze by ticket key
+    health: Health = field(default_factory=Health)
+
+
 # --- the team file -------------------------------------------------------------------------
 
 @dataclass(frozen=True)

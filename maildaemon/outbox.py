@@ -1,6 +1,6 @@
 """The outbox: every mail is persisted before it is sent, and marked sent after the server took it.
 
-States of a record in the `outbox` table (the file `STATE_DIR/outbox/<name>.eml` holds the bytes):
+States of an `OutboxRecord` (the file `STATE_DIR/outbox/<name>.eml` holds the bytes):
     queued   -> sending -> sent             (SMTP accepted it: 250)
                         -> queued           (temporary failure: retried with backoff)
                         -> failed           (5xx, a mail that cannot be sent, or too many attempts)
@@ -22,18 +22,18 @@ import logging
 import re
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from maildaemon.atomic import ensure_dir, read_bytes, write_atomic
 from maildaemon.config import ServerSettings
-from maildaemon.model import Outgoing
+from maildaemon.model import OutboxRecord, Outgoing, Problem
 from maildaemon.model import iso as _iso
 from maildaemon.send import TIMEOUT, PermanentFailure, SendError, Session
 from maildaemon.store import Store, Transaction
 
 log = logging.getLogger("maildaemon.outbox")
-TABLE = "outbox"
 MAX_ATTEMPTS = 12          # with the backoff below: about a day of retrying
 BACKOFF = (60, 120, 300, 600, 1800, 3600)
 MAIL_DEADLINE = 120        # seconds for one mail, connecting included
@@ -52,7 +52,7 @@ def file_name(message_id: str) -> str:
 
 def enqueue(txn: Transaction, state_dir: Path, out: Outgoing, now: datetime, smtp: bool) -> bool:
     """Persist `out` (file first, then its record at the caller's commit). False if known already."""
-    if txn.record(TABLE, out.message_id) is not None:
+    if txn.outbox_record(out.message_id) is not None:
         return False
     folder = Path(state_dir) / "outbox"
     ensure_dir(folder)                                  # 0700; a symlink in its place is refused
@@ -60,21 +60,22 @@ def enqueue(txn: Transaction, state_dir: Path, out: Outgoing, now: datetime, smt
     write_atomic(folder / name, out.raw)
     stamp = _iso(now)
     state = ("queued" if smtp else "written") if out.recipients else "failed"
-    txn.put_record(TABLE, {
-        "id": out.message_id, "kind": out.kind, "period": out.period, "tickets": list(out.tickets),
-        "subject": out.subject, "sender": out.sender, "recipients": list(out.recipients), "file": name,
-        "state": state, "attempts": 0, "created_at": stamp, "next_attempt_at": stamp, "sent_at": None,
-        "last_error": None if out.recipients else "no valid recipient address",
-    })
+    txn.put_outbox(OutboxRecord(
+        out.message_id, out.kind, out.period, tuple(out.tickets), out.subject, out.sender, tuple(out.recipients),
+        name, state, attempts=0, created_at=stamp, next_attempt_at=stamp,
+        last_error=None if out.recipients else "no valid recipient address"))
     return True
 
 
-def due(records: dict[str, dict], stamp: str) -> list[dict]:
-    """Queued mails whose time has come and `sending` ones nobody is sending any more, oldest first."""
-    return sorted((r for r in records.values()
-                   if (r["state"] == "queued" and r["next_attempt_at"] <= stamp)
-                   or (r["state"] == "sending" and (r.get("sending_until") or "") <= stamp)),
-                  key=lambda r: r["created_at"])
+def is_due(r: OutboxRecord, stamp: str) -> bool:
+    """Queued and its time has come, or `sending` and nobody is sending it any more."""
+    return (r.state == "queued" and r.next_attempt_at <= stamp) or \
+        (r.state == "sending" and (r.sending_until or "") <= stamp)
+
+
+def due(records: dict[str, OutboxRecord], stamp: str) -> list[OutboxRecord]:
+    """The mails `is_due`, oldest first."""
+    return sorted((r for r in records.values() if is_due(r, stamp)), key=lambda r: r.created_at)
 
 
 def deliver(store: Store, settings: ServerSettings, now: datetime, session_factory=Session, *,
@@ -94,7 +95,7 @@ def deliver(store: Store, settings: ServerSettings, now: datetime, session_facto
     session, tried = None, set()
     try:
         while True:
-            waiting = [r for r in due(store.view().records(TABLE), stamp) if r["id"] not in tried]
+            waiting = [r for r in due(store.view().outbox(), stamp) if r.id not in tried]
             if not waiting:
                 break
             if time.monotonic() >= end or (stop is not None and stop.is_set()):
@@ -109,52 +110,52 @@ def deliver(store: Store, settings: ServerSettings, now: datetime, session_facto
                 except SendError as e:            # server unreachable: nothing was attempted
                     log.warning("outbox: %d mail(s) wait: %s", len(waiting), e)
                     counts["retry"] += len(waiting)
-                    _note(store, [r["id"] for r in waiting], _line(str(e)), stamp)
+                    _note(store, [r.id for r in waiting], _line(str(e)), stamp)
                     break
-            rec = _claim(store, waiting[0]["id"], stamp, lease)
-            tried.add(waiting[0]["id"])
+            rec = _claim(store, waiting[0].id, stamp, lease)
+            tried.add(waiting[0].id)
             if rec is None:                        # another sender took it meanwhile
                 continue
-            if rec["state"] == "failed":
+            if rec.state == "failed":
                 counts["failed"] += 1
-                log.error("outbox: %s failed: %s", rec["id"], rec["last_error"])
+                log.error("outbox: %s failed: %s", rec.id, rec.last_error)
                 continue
             outcome, error, session = _send_one(session, store, rec, min(end, time.monotonic() + mail_seconds))
-            outcome = _record(store, rec["id"], outcome, error, now)
+            outcome = _record(store, rec.id, outcome, error, now)
             counts[outcome] += 1
     finally:
         _close(session)
     return counts
 
 
-def _claim(store: Store, message_id: str, stamp: str, lease: str) -> dict | None:
+def _claim(store: Store, message_id: str, stamp: str, lease: str) -> OutboxRecord | None:
     """Mark one due mail `sending` (its attempt counted before the wire), or `failed` when its
     attempts are used up (a mail that crashed the sender again and again). None if no longer due."""
     with store.transaction() as txn:
-        rec = txn.record(TABLE, message_id)
-        if rec is None or not due({message_id: rec}, stamp):
+        rec = txn.outbox_record(message_id)
+        if rec is None or not is_due(rec, stamp):
             return None
-        if rec["state"] == "sending":
-            log.warning("outbox: %s was left sending (attempt %d): sending again", message_id, rec["attempts"])
-        if rec["attempts"] >= MAX_ATTEMPTS:
-            last = rec["last_error"] or "interrupted while sending"
-            rec.update(state="failed", sending_until=None,
-                       last_error=_line(f"gave up after {rec['attempts']} attempts: {last}"))
+        if rec.state == "sending":
+            log.warning("outbox: %s was left sending (attempt %d): sending again", message_id, rec.attempts)
+        if rec.attempts >= MAX_ATTEMPTS:
+            last = rec.last_error or "interrupted while sending"
+            rec = replace(rec, state="failed", sending_until=None,
+                          last_error=_line(f"gave up after {rec.attempts} attempts: {last}"))
         else:
-            rec.update(state="sending", attempts=rec["attempts"] + 1, sending_until=lease)
-        txn.put_record(TABLE, rec)
+            rec = replace(rec, state="sending", attempts=rec.attempts + 1, sending_until=lease)
+        txn.put_outbox(rec)
         txn.commit()
     return rec
 
 
-def _send_one(session, store: Store, rec: dict, deadline: float):
+def _send_one(session, store: Store, rec: OutboxRecord, deadline: float):
     """Put one mail on the wire, without the lock. Returns (outcome, error, the session to go on with)."""
     try:
-        raw = read_bytes(store.dir / "outbox" / rec["file"])   # never through a symlink
+        raw = read_bytes(store.dir / "outbox" / rec.file)   # never through a symlink
     except OSError as e:
-        return "failed", _line(f"outbox file {rec['file']}: {e.strerror or e}"), session
+        return "failed", _line(f"outbox file {rec.file}: {e.strerror or e}"), session
     try:
-        session.send(rec["sender"], rec["recipients"], raw, deadline=deadline)
+        session.send(rec.sender, list(rec.recipients), raw, deadline=deadline)
     except PermanentFailure as e:                  # the session is still usable
         return "failed", _line(str(e)), session
     except SendError as e:
@@ -166,46 +167,47 @@ def _send_one(session, store: Store, rec: dict, deadline: float):
 
 
 def _record(store: Store, message_id: str, outcome: str, error: str | None, now: datetime) -> str:
-    """Record one result (re-read: the mail may have come back through the list meanwhile, `sent`)."""
+    """Record one result (re-read: the mail may have come back through the list meanwhile, `sent`).
+    A mail sent ends the server's outage that `status` shows (`Health.send_error`)."""
     stamp = _iso(now)
     with store.transaction() as txn:
-        rec = txn.record(TABLE, message_id)
+        rec = txn.outbox_record(message_id)
         if rec is None:
             return outcome
-        if rec["state"] == "sent":
+        if rec.state == "sent":
             outcome, error = "sent", None
         elif outcome == "sent":
-            rec.update(state="sent", sent_at=stamp, last_error=None)
-        elif outcome == "retry" and rec["attempts"] < MAX_ATTEMPTS:
-            wait = BACKOFF[min(rec["attempts"] - 1, len(BACKOFF) - 1)]
-            rec.update(state="queued", last_error=error, next_attempt_at=_iso(now + timedelta(seconds=wait)))
+            rec = replace(rec, state="sent", sent_at=stamp, last_error=None)
+        elif outcome == "retry" and rec.attempts < MAX_ATTEMPTS:
+            wait = BACKOFF[min(rec.attempts - 1, len(BACKOFF) - 1)]
+            rec = replace(rec, state="queued", last_error=error, next_attempt_at=_iso(now + timedelta(seconds=wait)))
         else:
             if outcome == "retry":
-                error = _line(f"gave up after {rec['attempts']} attempts: {error}")
+                error = _line(f"gave up after {rec.attempts} attempts: {error}")
             outcome = "failed"
-            rec.update(state="failed", last_error=error)
-        rec["sending_until"] = None
-        txn.put_record(TABLE, rec)
+            rec = replace(rec, state="failed", last_error=error)
+        txn.put_outbox(replace(rec, sending_until=None))
+        if outcome == "sent" and txn.health().send_error is not None:
+            txn.update_health(send_error=None)
         txn.commit()
     if outcome == "sent":
-        log.info("sent %s %s to %s", rec["kind"], rec["id"], ", ".join(rec["recipients"]))
+        log.info("sent %s %s to %s", rec.kind, rec.id, ", ".join(rec.recipients))
     elif outcome == "failed":
-        log.error("outbox: %s failed: %s", rec["id"], error)
+        log.error("outbox: %s failed: %s", rec.id, error)
     else:
-        log.warning("outbox: %s not sent (attempt %d): %s", rec["id"], rec["attempts"], error)
+        log.warning("outbox: %s not sent (attempt %d): %s", rec.id, rec.attempts, error)
     return outcome
 
 
 def _note(store: Store, ids: list[str], message: str, stamp: str) -> None:
-    """The server could not be reached: say so on the waiting mails (no attempt counted)."""
+    """The server could not be reached: say so on the waiting mails (no attempt counted), and in
+    `status` until a mail is sent (`Health.send_error`)."""
     with store.transaction() as txn:
-        records = txn.records(TABLE)
         for message_id in ids:
-            rec = records.get(message_id)
-            if rec is not None and rec["state"] == "queued":
-                rec["last_error"] = message
-                txn.put_record(TABLE, rec)
-        txn.set_meta("last_send_error", {"at": stamp, "message": message})
+            rec = txn.outbox_record(message_id)
+            if rec is not None and rec.state == "queued":
+                txn.put_outbox(replace(rec, last_error=message))
+        txn.update_health(send_error=Problem(stamp, message))
         txn.commit()
 
 
@@ -217,11 +219,10 @@ def _line(text: str, limit: int = 500) -> str:
 
 def confirm(txn: Transaction, message_id: str, now: datetime) -> bool:
     """Our mail came back through the list: it was delivered, whatever the outbox last knew."""
-    rec = txn.record(TABLE, message_id)
-    if rec is None or rec["state"] in ("sent", "written"):
+    rec = txn.outbox_record(message_id)
+    if rec is None or rec.state in ("sent", "written"):
         return False
-    rec.update(state="sent", sent_at=rec.get("sent_at") or _iso(now), last_error=None)
-    txn.put_record(TABLE, rec)
+    txn.put_outbox(replace(rec, state="sent", sent_at=rec.sent_at or _iso(now), last_error=None))
     return True
 
 
@@ -229,12 +230,11 @@ def retire(txn: Transaction, state_dir: Path, now: datetime) -> list[str]:
     """Move finished mails queued more than KEEP ago to the history log, and return their files
     to delete after the commit. Every Message-ID a policy could decide again is of a day or a week
     well inside KEEP, so a retired record can never be re-sent; what is retired still counts in
-    `status` (`View.retired`)."""
+    `status` (`View.outbox_retired`)."""
     cutoff = _iso(now - KEEP)
-    old = [r for r in txn.records(TABLE).values()
-           if r["state"] in ("sent", "written", "failed") and r["created_at"] < cutoff]
-    txn.retire_records(TABLE, [r["id"] for r in old])
-    return [r["file"] for r in old if r.get("file")]
+    old = [r for r in txn.outbox().values() if r.state in ("sent", "written", "failed") and r.created_at < cutoff]
+    txn.retire_outbox([r.id for r in old])
+    return [r.file for r in old if r.file]
 
 
 def remove_files(state_dir: Path, names: list[str]) -> None:
@@ -246,12 +246,13 @@ def remove_files(state_dir: Path, names: list[str]) -> None:
             pass
 
 
-def summary(records: dict[str, dict], retired: dict[str, int] | None = None) -> dict:
+def summary(records: dict[str, OutboxRecord], retired: dict[str, int] | None = None) -> dict:
+    """How many mails are in each state, those retired to the history log included."""
     out = {"queued": 0, "sending": 0, "sent": 0, "written": 0, "failed": 0}
     for state, n in (retired or {}).items():
         out[state] = out.get(state, 0) + n
     for r in records.values():
-        out[r["state"]] = out.get(r["state"], 0) + 1
+        out[r.state] = out.get(r.state, 0) + 1
     return out
 
 

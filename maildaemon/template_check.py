@@ -80,19 +80,17 @@ def _samples(team, mails, ledger, found: dict) -> tuple[dict, object]:
         store = Store(Path(tmp) / "state")
         end = datetime(2026, 11, 27, 17, tzinfo=workdays.zone(team))
         with store.transaction() as txn:
-            docs, _ = rotation.record_changes([], ledger, "load", end)
-            txn.replace_table("rotation", docs)
+            txn.change_rotation(ledger, "load", end)
             txn.commit()
+        ledger_now = rotation.from_weeks(store.view().rotation())
         for moment, what in moments(team, end):
             ingest(Delivered(mails, moment), store, team, moment, live=False)
             view = store.view()
-            dues = policy.due_reminders(view.current(), rotation.from_docs(view.table("rotation")), team, [], moment) \
-                if what == "remind" else [duty.handoff_policy.handoff(view.current(), rotation.from_docs(
-                    view.table("rotation")), team, moment)]
+            dues = policy.due_reminders(view.current(), ledger_now, team, [], moment) \
+                if what == "remind" else [duty.handoff_policy.handoff(view.current(), ledger_now, team, moment)]
             for d in dues:
                 found.setdefault(d.kind, (d, moment))
         tickets = [t for t in store.view().current() if t.owner and t.submitter]
-    ledger_now = rotation.from_docs(docs)
     day = end.date()
     for t in tickets[:3]:
         for back in (6, 12, 40):              # waiting on the user: a reminder, then the close suggestion
@@ -115,15 +113,15 @@ def _spec10_samples(found: dict, team, tickets, ledger, end) -> None:
     demo's tickets (the demo stream itself has none of them)."""
     from maildaemon import brief as brief_policy
     from maildaemon import policy
-    from maildaemon.model import HistoryEntry, Meeting, Ticket, iso
+    from maildaemon.model import Health, HistoryEntry, Meeting, Ticket, iso
     if not tickets:
         return
     day = end.date()
     duty = _duty(ledger, team, day)
     t = tickets[0]
     last = end - timedelta(days=3)
-    stream = {"last_applied_at": iso(last), "last_applied_date": iso(last),
-              "last_applied": {"key": t.key, "title": t.title, "subject": t.title, "date": iso(last)}}
+    stream = Health(last_applied_at=iso(last), last_applied_date=iso(last),
+                    last_applied={"key": t.key, "title": t.title, "subject": t.title, "date": iso(last)})
     d = policy.due_silence(stream, team, end, duty)
     if d is not None:
         found.setdefault(d.kind, (d, end))

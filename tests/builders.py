@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from maildaemon.apply import apply
 from maildaemon.config import team_from_dict
-from maildaemon.model import Change, Team, Ticket
+from maildaemon.model import Change, OutboxRecord, Team, Ticket
 from maildaemon.rotation import Assignment
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -146,13 +146,13 @@ def fold(t: Team, key: str, *steps: tuple[datetime, dict]) -> Ticket:
     return state
 
 
-def sent(kind: str, keys: tuple[str, ...] | list[str], at: datetime, period: str | None = None) -> dict:
+def sent(kind: str, keys: tuple[str, ...] | list[str], at: datetime, period: str | None = None) -> OutboxRecord:
     """An outbox record as the policy reads it (kind, tickets, period, created_at). The period
     defaults to what the policy gives a mail queued at `at`: the slot for a digest, else the day."""
     day = at.astimezone(CHICAGO)
     if period is None:
         period = f"{day.date().isoformat()}T{day:%H%M}" if kind == "unassigned" else day.date().isoformat()
-    return {"kind": kind, "tickets": list(keys), "period": period, "created_at": iso(at)}
+    return OutboxRecord(f"<{kind}.{period}@test>", kind, period, tuple(keys), created_at=iso(at))
 
 
 def write_mbox(path, mails) -> str:

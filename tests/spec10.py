@@ -13,6 +13,7 @@ from builders import ADA, ALAN, GRACE, LEDGER, TEAM_DATA, TRIAGE, liso, local, t
 from maildaemon.config import team_from_dict
 from maildaemon.brief import due_briefs
 from maildaemon.policy import due_reminders
+from maildaemon.model import Health, Snooze
 
 JIRA = {"key": "jira:SOFT-12", "system": "jira", "id": "SOFT-12", "url": "https://jira.example.org/browse/SOFT-12"}
 GITHUB = {"key": "github:org/repo#7", "system": "github", "id": "org/repo#7",
@@ -58,17 +59,15 @@ def item(key, status="resolved", closed=liso(2026, 11, 17, 15, 2), **kw):
 
 
 def stream(applied=liso(2026, 11, 17, 9, 15), dated=liso(2026, 11, 17, 9, 14), resumed=None):
-    """The stream's meta as ingest keeps it at a live pass that applied something."""
-    out = {"last_applied_at": applied, "last_applied_date": dated,
-           "last_applied": {"key": "goc:41234", "title": "Pilot jobs fail at Example site",
-                            "subject": "ISSUE=41234 PROJ=71 Pilot jobs fail at Example site", "date": dated}}
-    if resumed:
-        out["stream_resumed"] = resumed
-    return out
+    """The stream's health as ingest keeps it at a live pass that applied something."""
+    return Health(last_applied_at=applied, last_applied_date=dated,
+                  last_applied={"key": "goc:41234", "title": "Pilot jobs fail at Example site",
+                                "subject": "ISSUE=41234 PROJ=71 Pilot jobs fail at Example site", "date": dated},
+                  stream_resumed=resumed or None)
 
 
 def snoozed(key, until="2026-11-30", reason="waiting for the vendor's release", at=liso(2026, 11, 16, 9)):
-    return {key: {"id": key, "until": until, "reason": reason, "at": at}}
+    return {key: Snooze(key, until, reason, at)}
 
 
 def unowned(key="goc:41250", opened=liso(2026, 11, 16, 10), **kw):

@@ -13,6 +13,7 @@ and 14:00, announcement mon 09:00, handoff fri 15:00, repeat after 2 business da
 Grace is on duty the week of 11-23, Ada the week of 11-30 (Grace is away 11-30..12-04).
 """
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from maildaemon import agenda as agenda_mod
 from maildaemon import duty, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.config import load_team
+from maildaemon.model import OutboxRecord
 from maildaemon.render import environment, message_id
 from maildaemon.store import Store
 
@@ -237,15 +239,15 @@ def walk(snap, ledger, team, start, end, step=timedelta(minutes=5)):
             dues = policy.due_reminders(snap.tickets, ledger, team, sent, at, snoozes=snap.snoozes, stream=snap.stream,
                                         briefs=due_briefs)
             week = workdays.week_start(at, team).isoformat()
-            if policy.handoff_due(team, at) and not any(r["kind"] == "handoff" and r["period"] == f"week-{week}"
+            if policy.handoff_due(team, at) and not any(r.kind == "handoff" and r.period == f"week-{week}"
                                                         for r in sent):
                 dues.append(handoff_policy.handoff(snap.tickets, ledger, team, at, snoozes=snap.snoozes))
             for d in dues:
                 mid = message_id(d, team, snap.key)
                 if mid not in ids:
                     ids.add(mid)
-                    sent.append({"id": mid, "kind": d.kind, "period": d.period, "tickets": list(d.tickets),
-                                 "created_at": at.astimezone(CST).isoformat()})
+                    sent.append(OutboxRecord(mid, d.kind, d.period, tuple(d.tickets),
+                                             created_at=at.astimezone(CST).isoformat()))
                     out.append((at, d.kind, d.tickets, mid))
         at += step
     return out
@@ -260,7 +262,7 @@ def test_the_agenda_is_the_daemon_ticking_every_five_minutes(cli):
     team = team_of(cli)
     store = Store(cli.root / "state")
     snap, ledger = duty.agenda_snapshot(store)
-    snap.stream = dict(snap.stream or {}, last_applied_at="2026-11-24T16:00:00+00:00")   # then silence
+    snap.stream = replace(snap.stream, last_applied_at="2026-11-24T16:00:00+00:00")   # then silence
     start = datetime(2026, 11, 24, 12, 0, tzinfo=workdays.zone(team))
     result = agenda_mod.agenda(snap, ledger, team, start, 10, environment())
     expected = walk(snap, ledger, team, start, start + timedelta(days=10))

@@ -3,9 +3,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from icalendar import Calendar
 
-from maildaemon import calendar_ics, rotation
+from maildaemon import calendar_ics
 from maildaemon.config import team_from_dict
 from maildaemon.rotation import Assignment
+from maildaemon.store.records import rotation_after
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
@@ -23,7 +24,7 @@ def team(**extra):
 def docs(*weeks, at=NOW):
     changes = [Assignment(w, f"{who}@example.org", {"ada": "Ada Lovelace", "grace": "Grace Hopper"}[who])
                for w, who in weeks]
-    return rotation.record_changes([], changes, "load", at)[0]
+    return rotation_after([], changes, "load", at)[0]
 
 
 def events(data: bytes):
@@ -60,7 +61,7 @@ def test_uids_are_stable_across_runs_and_changes_so_reimports_update():
     _, a = events(calendar_ics.calendar(t, first, NOW))
     _, b = events(calendar_ics.calendar(t, first, NOW + timedelta(days=3)))
     assert set(a) == set(b)
-    swapped, _ = rotation.record_changes(first, [Assignment(date(2026, 11, 23), "grace@example.org", "Grace Hopper"),
+    swapped, _ = rotation_after(first, [Assignment(date(2026, 11, 23), "grace@example.org", "Grace Hopper"),
                                         Assignment(date(2026, 11, 30), "ada@example.org", "Ada Lovelace")],
                                 "swap", NOW + timedelta(days=1))
     _, c = events(calendar_ics.calendar(t, swapped, NOW + timedelta(days=1)))

@@ -217,7 +217,7 @@ def test_first_digest_sent_on_a_day_lists_that_days_meetings_later_ones_do_not()
     wed_morning = one(due([t], local(2026, 11, 25, 9, 30)), "unassigned")
     assert wed_morning.data["meetings"] == [{"time": "16:00", "name": "Operations meeting"}]
     morning_sent = [sent("unassigned", ["goc:1"], local(2026, 11, 25, 9, 30))]
-    assert morning_sent[0]["period"] == "2026-11-25T0930"
+    assert morning_sent[0].period == "2026-11-25T0930"
     # re-deciding the morning slot after it was queued gives the same mail, meetings included
     assert one(due([t], local(2026, 11, 25, 9, 45), morning_sent), "unassigned").data["meetings"] != []
     wed_afternoon = one(due([t], local(2026, 11, 25, 14, 0), morning_sent), "unassigned")

@@ -20,6 +20,7 @@ import pytest
 from builders import CST, goc_mail
 
 from maildaemon.atomic import StateIOError, ensure_dir, write_atomic
+from maildaemon.model import Health, Problem
 from maildaemon.store import Store
 from builders import write_mbox as mbox
 
@@ -315,13 +316,13 @@ def test_a_reader_or_a_waiting_writer_never_removes_a_writers_temporary_file(tmp
 def test_record_error_and_last_error(tmp_path):
     store = Store(tmp_path)
     store.ensure()
-    assert store.recorded_error() is None and store.last_error({}) is None
+    last_error = lambda **stored: store.with_files(Health(**stored)).last_error       # noqa: E731
+    assert store.recorded_error() is None and last_error() is None
     t = lambda h: datetime(2026, 11, 24, h, tzinfo=timezone.utc)
     store.record_error("cannot write x: No space left on device; free space in y", t(10))
-    assert store.last_error({})["message"].startswith("cannot write x")
+    assert last_error().message.startswith("cannot write x")
     assert (tmp_path / "health.json").stat().st_size == 4096
-    older = {"at": t(9).isoformat(), "message": "IMAP down"}
-    newer = {"at": t(11).isoformat(), "message": "IMAP down"}
-    assert store.last_error({"last_error": older})["message"].startswith("cannot write")
-    assert store.last_error({"last_error": newer}) == newer
-    assert store.last_error({"last_sync": t(12).isoformat(), "last_error": None}) is None
+    older, newer = Problem(t(9).isoformat(), "IMAP down"), Problem(t(11).isoformat(), "IMAP down")
+    assert last_error(last_error=older).message.startswith("cannot write")
+    assert last_error(last_error=newer) == newer
+    assert last_error(last_sync=t(12).isoformat()) is None

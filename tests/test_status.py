@@ -64,9 +64,6 @@ def test_status_json_carries_the_same_figures(demo_cli):
     assert data["on_duty"]["email"] == "grace@example.org"
 
 
-@pytest.mark.xfail(strict=True, reason="status reads no SMTP error: outbox._note writes the meta key "
-                                       "last_send_error and a queued mail's last_error, and status shows neither "
-                                       "(issue 13: 'status never shows an SMTP outage')")
 def test_status_says_why_mail_waits_while_the_smtp_server_is_unreachable(demo_cli):
     smtp = {"MAILDAEMON_SMTP_HOST": "127.0.0.1", "MAILDAEMON_SMTP_PORT": str(closed_port()),
             "MAILDAEMON_SMTP_SECURITY": "plain"}

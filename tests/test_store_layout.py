@@ -260,8 +260,8 @@ def test_mails_sent_a_quarter_ago_leave_the_outbox_and_still_count(tmp_path):
         txn.commit()
     outbox.remove_files(store.dir, files)
     view = store.view()
-    assert list(view.records(outbox.TABLE)) == ["<m2@maildaemon>"]
-    assert outbox.summary(view.records(outbox.TABLE), view.retired(outbox.TABLE))["written"] == 2
+    assert list(view.outbox()) == ["<m2@maildaemon>"]
+    assert outbox.summary(view.outbox(), view.outbox_retired())["written"] == 2
     assert not (tmp_path / "outbox" / outbox.file_name("<m1@maildaemon>")).exists()
     assert (tmp_path / "outbox" / outbox.file_name("<m2@maildaemon>")).exists()
     assert b"<m1@maildaemon>" in (tmp_path / LOG_DIR / "outbox.jsonl").read_bytes()

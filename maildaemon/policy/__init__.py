@@ -38,7 +38,7 @@ from maildaemon.policy.reminders import (REPEATING, due_announcement, due_remind
                                          unassigned_digest)
 from maildaemon.policy.rows import (KEY_WIDTH_MAX, flags, key_width, local_minute, next_action, person, snoozed,
                                     snoozed_rows, team_addresses, ticket_row, waiting_for_triage)
-from maildaemon.policy.silence import STREAM_META, due_silence, silence_period, silent_since, stream_meta, stream_resumed
+from maildaemon.policy.silence import due_silence, silence_period, silent_since, stream_resumed
 from maildaemon.policy.slots import Slot, announce_moment, current_slot, handoff_due, repeated, slot_start
 from maildaemon.policy.work_done import WORK_DONE_WINDOW, done_at, tickets_by_key, work_done, work_done_rows, work_items
 
@@ -46,7 +46,7 @@ __all__ = ["business_days_since", "business_hours_between", "business_hours_sinc
            "waited", "waiting_since", "REPEATING", "due_announcement", "due_reminders", "last_sent",
            "ticket_reminder", "unassigned_digest", "KEY_WIDTH_MAX", "flags", "key_width", "local_minute", "next_action",
            "person", "snoozed",
-           "snoozed_rows", "team_addresses", "ticket_row", "waiting_for_triage", "STREAM_META", "due_silence",
-           "silence_period", "silent_since", "stream_meta", "stream_resumed", "Slot", "announce_moment",
+           "snoozed_rows", "team_addresses", "ticket_row", "waiting_for_triage", "due_silence",
+           "silence_period", "silent_since", "stream_resumed", "Slot", "announce_moment",
            "current_slot", "handoff_due", "repeated", "slot_start", "WORK_DONE_WINDOW", "done_at",
            "tickets_by_key", "work_done", "work_done_rows", "work_items"]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Sequence
 
 from maildaemon import workdays
-from maildaemon.model import DAYS, DONE_STATUSES, Due, Team, Ticket, parse_iso, valid_address
+from maildaemon.model import DAYS, DONE_STATUSES, Due, Health, OutboxRecord, Snooze, Team, Ticket, parse_iso, valid_address
 from maildaemon.people import away_until
 from maildaemon.policy.counting import business_hours_between, idle, tenths, waited
 from maildaemon.policy.rows import (flags, key_width, person, snoozed, team_addresses, ticket_row,
@@ -25,14 +25,14 @@ REPEATING = ("owner", "owner-away", "user", "close")     # the kinds `repeat_aft
 
 
 def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team: Team,
-                  sent: Sequence[dict], now: datetime, snoozes: dict[str, dict] | None = None,
-                  stream: dict | None = None, briefs=None) -> list[Due]:
+                  sent: Sequence[OutboxRecord], now: datetime, snoozes: dict[str, Snooze] | None = None,
+                  stream: Health | None = None, briefs=None) -> list[Due]:
     """Every mail due at `now` but the handoff: the announcement, the silence alarm, meeting
     briefs, and at a reminder time the digest and each ticket's reminder or work-done mail.
 
-    `snoozes`: the snooze records by ticket key (`view.records(snooze.TABLE)`); `stream`: the
-    state's meta about the stream (`last_applied_at`, `last_applied`, `stream_resumed`: see
-    ingest.py). Both plain data; without them nothing is snoozed and the stream is not watched.
+    `sent`: the outbox; `snoozes`: the snoozes by ticket key; `stream`: what the state knows of
+    the stream (`Health`: `last_applied*`, `stream_resumed`, kept by ingest.py); all from the
+    state's `Snapshot`. Without them nothing is snoozed and the stream is not watched.
     `briefs`: `brief.due_briefs` (passed in by the caller: brief.py builds on this package)."""
     out: list[Due] = []
     duty = on_duty(ledger, team, workdays.local_date(now, team))
@@ -54,8 +54,8 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     open_tickets = [t for t in tickets if t.status not in DONE_STATUSES]
     awake = [t for t in open_tickets if t.key not in held]
     # the day's meetings go in the first digest actually sent that day, whichever slot it is
-    earlier_today = any(r["kind"] == "unassigned" and r.get("period", "").startswith(slot.day.isoformat())
-                        and r.get("period") != slot.period for r in sent)
+    earlier_today = any(r.kind == "unassigned" and r.period.startswith(slot.day.isoformat())
+                        and r.period != slot.period for r in sent)
     digest = unassigned_digest(awake, team, now, slot, duty_email, list_meetings=not earlier_today,
                                resumed=stream_resumed(stream, sent, team))
     if digest:
@@ -72,14 +72,14 @@ def due_reminders(tickets: Sequence[Ticket], ledger: Sequence[Assignment], team:
     return out
 
 
-def last_sent(sent: Sequence[dict]) -> dict[tuple[str, str], str]:
+def last_sent(sent: Sequence[OutboxRecord]) -> dict[tuple[str, str], str]:
     """(kind, ticket key) -> when the newest such mail was queued (ISO), from outbox records."""
     out: dict[tuple[str, str], str] = {}
     for rec in sent:
-        for key in rec.get("tickets") or ():
-            k = (rec["kind"], key)
-            if rec["created_at"] > out.get(k, ""):
-                out[k] = rec["created_at"]
+        for key in rec.tickets:
+            k = (rec.kind, key)
+            if rec.created_at > out.get(k, ""):
+                out[k] = rec.created_at
     return out
 
 

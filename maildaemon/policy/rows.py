@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from maildaemon import snooze, workdays
-from maildaemon.model import Team, Ticket, parse_iso
+from maildaemon.model import Snooze, Team, Ticket, parse_iso
 from maildaemon.people import member_name
 
 KEY_WIDTH_MAX = 30      # text parts: the key column; a longer key puts its title on the next line
@@ -75,14 +75,14 @@ def flags(t: Ticket) -> list[str]:
 
 # --- snooze (SPEC 10) -------------------------------------------------------------------------
 
-def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, dict] | None, team: Team, now: datetime) -> dict[str, dict]:
+def snoozed(tickets: Sequence[Ticket], snoozes: dict[str, Snooze] | None, team: Team, now: datetime) -> dict[str, Snooze]:
     """The snooze records that hold at `now`, by ticket key."""
     if not snoozes:
         return {}
     return snooze.active(snoozes, {t.key: t for t in tickets}, team, now)
 
 
-def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, dict], team: Team, now: datetime) -> list[dict]:
+def snoozed_rows(tickets: Sequence[Ticket], held: dict[str, Snooze], team: Team, now: datetime) -> list[dict]:
     """What the handoff and the brief show of the snoozed tickets: until when and why."""
-    return [ticket_row(t, team, now, until=held[t.key].get("until", ""), snooze_reason=held[t.key].get("reason") or "")
+    return [ticket_row(t, team, now, until=held[t.key].until, snooze_reason=held[t.key].reason)
             for t in tickets if t.key in held]

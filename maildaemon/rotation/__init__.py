@@ -13,11 +13,11 @@ from maildaemon.rotation.assignment import (UNASSIGNED, WEEK, WINDOW, Assignment
                                             away_in_week, blocking_days, free_members, week_notes)
 from maildaemon.rotation.conflicts import SWAP_WEEKS, Conflict, Swap, conflict_lines, conflicts
 from maildaemon.rotation.fair import generate
-from maildaemon.rotation.ledger import (Fairness, announcement, fairness, from_docs, nobody_on_duty, on_duty,
-                                        record_changes, swap, who_on)
+from maildaemon.rotation.ledger import (Fairness, announcement, fairness, from_weeks, nobody_on_duty, on_duty,
+                                        swap, who_on)
 from maildaemon.rotation.text import Parsed, parse, week_start_problem
 
 __all__ = ["UNASSIGNED", "WEEK", "WINDOW", "Assignment", "assignment_warnings", "away_in_week", "blocking_days",
            "free_members", "week_notes", "SWAP_WEEKS", "Conflict", "Swap", "conflict_lines", "conflicts",
-           "generate", "Fairness", "announcement", "fairness", "from_docs", "nobody_on_duty", "on_duty",
-           "record_changes", "swap", "who_on", "Parsed", "parse", "week_start_problem"]
+           "generate", "Fairness", "announcement", "fairness", "from_weeks", "nobody_on_duty", "on_duty",
+           "swap", "who_on", "Parsed", "parse", "week_start_problem"]

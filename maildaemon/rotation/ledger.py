@@ -1,17 +1,16 @@
-"""The ledger: the weeks as stored (TinyDB table "rotation", one document per week), read and changed.
+"""The ledger: the weeks as stored (the store's `RotationWeek` records), read.
 
 Who is on duty on a day, the fairness summary `rotation show` ends with, the duty announcement's
-two weeks, and the documents after a change. Pure: documents in, documents and log entries out;
-the store does the writing.
+two weeks, the changes a swap makes. Pure: the store keeps the weeks and records the changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Iterable, Sequence
 
 from maildaemon import workdays
-from maildaemon.model import Member, Team
+from maildaemon.model import Member, RotationWeek, Team
 from maildaemon.people import member_name, outages_between
 from maildaemon.rotation.assignment import UNASSIGNED, WEEK, WINDOW, Assignment
 
@@ -105,33 +104,11 @@ def _week_info(team: Team, ledger: Sequence[Assignment], start: date) -> dict:
                      for o in outages_between(team, start, end)]}
 
 
-# --- the stored documents ---------------------------------------------------------------------
+# --- the stored weeks ------------------------------------------------------------------------
 
-def from_docs(docs: Iterable[dict]) -> list[Assignment]:
-    """The ledger from stored documents: who served, by the name they had then."""
-    return sorted((Assignment(date.fromisoformat(d["week"]), d["email"], d.get("name", ""))
-                   for d in docs if d.get("email")), key=lambda a: a.week)
-
-
-def record_changes(docs: Sequence[dict], changes: Sequence[Assignment], action: str, at: datetime
-                   ) -> tuple[list[dict], list[dict]]:
-    """The documents after storing `changes` (email None removes the week) over `docs`, and the
-    log entries that say so; weeks not named stay as they are, and an unchanged week keeps its
-    revision (a calendar's SEQUENCE)."""
-    by_week = {d["week"]: dict(d) for d in docs}
-    log = []
-    for a in changes:
-        key, old = a.week.isoformat(), by_week.get(a.week.isoformat())
-        before = old.get("email") if old else None
-        if (before or "").lower() == (a.email or "").lower():
-            continue
-        log.append({"at": at.isoformat(), "action": action, "week": key, "before": before, "after": a.email})
-        if a.email is None:
-            del by_week[key]
-            continue
-        by_week[key] = {"week": key, "email": a.email, "name": a.name, "action": action,
-                        "changed_at": at.isoformat(), "revision": (old or {}).get("revision", 0) + 1}
-    return [by_week[k] for k in sorted(by_week)], log
+def from_weeks(weeks: Iterable[RotationWeek]) -> list[Assignment]:
+    """The ledger from the stored weeks (the store's records): who served, by the name they had then."""
+    return sorted((Assignment(w.week, w.email, w.name) for w in weeks if w.email), key=lambda a: a.week)
 
 
 def swap(ledger: Sequence[Assignment], first: date, second: date) -> list[Assignment]:

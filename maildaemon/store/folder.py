@@ -17,6 +17,7 @@ import os
 import stat
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +25,7 @@ from tinydb import TinyDB
 
 from maildaemon.atomic import DIR_MODE, FILE_MODE, ensure_dir, explain, open_own
 from maildaemon.errors import ConfigError, StoreError
+from maildaemon.model import Health, Snapshot
 from maildaemon.store.health import HealthFiles
 from maildaemon.store.layout import LOG_DIR, Index, identity, log_file
 from maildaemon.store.storage import CLOEXEC, DB_NAME, AtomicJSONStorage, Batched
@@ -118,6 +120,16 @@ class Store(HealthFiles):
         view = View(db, self.path, self)
         self._cached = (identity, view) if identity is not None else None
         return view
+
+    def health(self) -> Health:
+        """What `status` shows of the stream and the sender: the state's, with the health files."""
+        return self.with_files(self.view().health())
+
+    def snapshot(self) -> Snapshot:
+        """One read of the state: the tickets that are open or recent, the rotation, the outbox,
+        the snoozes and the health; what `duty.plan` and the agenda decide from."""
+        snap = self.view().snapshot()
+        return replace(snap, health=self.with_files(snap.health))
 
     @contextmanager
     def transaction(self, wait: float = 30.0) -> Iterator[Transaction]:

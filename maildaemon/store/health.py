@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from maildaemon.atomic import read_bytes, write_atomic
-from maildaemon.model import iso, parse_iso
+from maildaemon.model import Health, Problem, iso, parse_iso
 from maildaemon.store.storage import CLOEXEC
 
 HEALTH_NAME = "health.json"
@@ -48,15 +49,18 @@ class HealthFiles:
         write_atomic(self.dir / SYNC_NAME, stamp.encode("ascii"), follow_dir=True)
         self.clear_error()
 
-    def last_sync(self, meta: dict) -> str | None:
-        """The newest successful sync: the state's, or the one `record_sync` kept."""
+    def with_files(self, stored: Health) -> Health:
+        """`stored` (what the state file says) with what the files add: the newer of the two last
+        syncs, and the newer of the two last errors unless a success came after it."""
         kept = None
         try:
             kept = read_bytes(self.dir / SYNC_NAME, follow_dir=True, limit=64).decode("ascii").strip() or None
         except (OSError, UnicodeDecodeError):
             pass
-        times = [t for t in (meta.get("last_sync"), kept) if when(t) is not None]
-        return max(times, key=when) if times else None
+        times = [t for t in (stored.last_sync, kept) if when(t) is not None]
+        last_sync = max(times, key=when) if times else None
+        return replace(stored, last_sync=last_sync,
+                       last_error=self._last_error(stored.last_error, (last_sync, stored.last_import)))
 
     # --- the last error, kept where a full disk cannot hide it ---------------------------
 
@@ -83,8 +87,8 @@ class HealthFiles:
         finally:
             os.close(fd)
 
-    def recorded_error(self) -> dict | None:
-        """The error `record_error` kept ({"at", "message"}), or None. Never raises."""
+    def recorded_error(self) -> Problem | None:
+        """The error `record_error` kept, or None. Never raises."""
         try:
             fd = os.open(self.health_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | CLOEXEC)
         except OSError:
@@ -97,23 +101,21 @@ class HealthFiles:
         except (OSError, ValueError, AttributeError):
             return None
         if isinstance(err, dict) and isinstance(err.get("at"), str) and isinstance(err.get("message"), str):
-            return {"at": err["at"], "message": err["message"]}
+            return Problem(err["at"], err["message"])
         return None
 
-    def last_error(self, meta: dict) -> dict | None:
-        """What `status` shows as the last error: the newer of the state's `last_error` and the one
+    def _last_error(self, stored: Problem | None, successes) -> Problem | None:
+        """What `status` shows as the last error: the newer of the state's and the one
         `record_error` kept (a success clears that one: `clear_error`)."""
-        stored = meta.get("last_error")
         recorded = self.recorded_error()
-        at = when(recorded["at"]) if recorded else None
+        at = when(recorded.at) if recorded else None
         if at is None:
             return stored
-        last_import = meta.get("last_import")
-        for success in (self.last_sync(meta), last_import.get("at") if isinstance(last_import, dict) else None):
+        for success in successes:
             done = when(success)
             if done is not None and done > at:            # a success in a later second
                 return stored
-        stored_at = when(stored.get("at")) if isinstance(stored, dict) else None
+        stored_at = when(stored.at) if stored is not None else None
         return stored if stored_at is not None and stored_at >= at else recorded
 
     def clear_error(self) -> None:

@@ -15,6 +15,7 @@ from tinydb import Query, TinyDB
 from maildaemon.atomic import ensure_dir
 from maildaemon.model import Ticket, compact
 from maildaemon.store.layout import LAYOUT, LOG_DIR, LOGS, entry_doc, retiring, slim
+from maildaemon.store.records import RecordsWriter
 from maildaemon.store.storage import copy, ticket_shape
 from maildaemon.store.view import View
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 
-class Transaction(View):
+class Transaction(View, RecordsWriter):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
 
     def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
@@ -66,33 +67,48 @@ class Transaction(View):
 
     # --- reads that see this batch ------------------------------------------------------------
 
-    def records(self, name: str) -> dict[str, dict]:
-        out = super().records(name)
-        out.update(copy(self._records.get(name, {})))
-        for gone in self._deleting.get(name, ()):
-            out.pop(gone, None)
-        return out
+    def _docs(self, name: str) -> list[dict]:
+        if name in self._tables:
+            return list(self._tables[name])
+        docs = super()._docs(name)
+        pending, gone = self._records.get(name, {}), self._deleting.get(name, set())
+        if not pending and not gone:
+            return docs
+        out = [pending.get(d.get("id"), d) for d in docs if d.get("id") not in gone]
+        known = {d.get("id") for d in docs}
+        return out + [d for k, d in pending.items() if k not in known]
 
-    def record(self, name: str, record_id: str) -> dict | None:
-        pending = self._records.get(name, {})
+    def _doc(self, name: str, record_id: str) -> dict | None:
         if record_id in self._deleting.get(name, ()):
             return None
-        return copy(pending[record_id]) if record_id in pending else super().record(name, record_id)
+        pending = self._records.get(name, {})
+        return pending[record_id] if record_id in pending else super()._doc(name, record_id)
 
-    def put_record(self, name: str, doc: dict) -> None:
+    def _meta_now(self) -> dict:
+        return self._meta
+
+    # --- the writes of the tables of records (records.py: the typed ones) ---------------------
+
+    def _put(self, name: str, doc: dict) -> None:
         """Insert or replace the document with this "id" in table `name` (at the next commit)."""
         self._records.setdefault(name, {})[doc["id"]] = copy(doc)
         self._deleting.get(name, set()).discard(doc["id"])
 
-    def delete_record(self, name: str, record_id: str) -> None:
+    def _delete(self, name: str, record_id: str) -> None:
         """Remove the document with this "id" from table `name` (at the next commit)."""
         self._records.get(name, {}).pop(record_id, None)
         self._deleting.setdefault(name, set()).add(record_id)
 
-    def retire_records(self, name: str, record_ids: list[str]) -> None:
+    def _retire(self, name: str, record_ids: list[str]) -> None:
         """Move these documents of table `name` to `history/<name>.jsonl` at the next commit (a
         table that grows with every mail sent would make every command read years of it)."""
         self._retiring.setdefault(name, set()).update(record_ids)
+
+    def _replace(self, name: str, docs: list[dict]) -> None:
+        self._tables[name] = [dict(d) for d in docs]
+
+    def _set_meta(self, name: str, value) -> None:
+        self._meta[name] = value
 
     def ticket(self, key: str) -> Ticket | None:
         if key in self._tickets:
@@ -142,12 +158,6 @@ class Transaction(View):
     def bump(self, counter: str, n: int = 1) -> None:
         counters = self._meta.setdefault("counters", {})
         counters[counter] = counters.get(counter, 0) + n
-
-    def set_meta(self, name: str, value) -> None:
-        self._meta[name] = value
-
-    def replace_table(self, name: str, docs: list[dict]) -> None:
-        self._tables[name] = [dict(d) for d in docs]
 
     # --- the commit -----------------------------------------------------------------------------
 

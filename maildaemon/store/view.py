@@ -9,13 +9,14 @@ from tinydb import Query, TinyDB
 from maildaemon.logfile import LogFile, needle
 from maildaemon.model import DONE_STATUSES, HistoryEntry, Ticket
 from maildaemon.store.layout import entry, log_file, ticket_sort
+from maildaemon.store.records import RecordsView
 from maildaemon.store.storage import DB_NAME, copy, load_ticket, ticket_shape
 
 if TYPE_CHECKING:
     from maildaemon.store.folder import Store
 
 
-class View:
+class View(RecordsView):
     """Read access to one consistent snapshot of the state."""
 
     def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
@@ -48,20 +49,22 @@ class View:
             self._current = sorted((self._ticket(d) for d in self._db.table("tickets").all()), key=ticket_sort)
         return list(self._current)
 
-    def tickets(self, include_done: bool = True) -> list[Ticket]:
+    def tickets(self) -> list[Ticket]:
         """Every ticket ever seen, in opening order (the finished ones of past quarters read from
-        the history log); without `include_done` only the open ones (a few hundred)."""
-        if not include_done:
-            if self._open is None:
-                self._open = sorted((self._ticket(d) for d in self._db.table("tickets").all()
-                                     if d.get("status", "open") not in DONE_STATUSES), key=ticket_sort)
-            return list(self._open)
+        the history log)."""
         if self._decoded is None:
             hot = self.current()
             keys = {t.key for t in hot}
             cold = [self._ticket(d) for k, d in self._archived().items() if k not in keys]
             self._decoded = sorted(hot + cold, key=ticket_sort)
         return list(self._decoded)
+
+    def open_tickets(self) -> list[Ticket]:
+        """The tickets not resolved or closed (a few hundred), in opening order."""
+        if self._open is None:
+            self._open = sorted((self._ticket(d) for d in self._db.table("tickets").all()
+                                 if d.get("status", "open") not in DONE_STATUSES), key=ticket_sort)
+        return list(self._open)
 
     def _archived(self) -> dict[str, dict]:
         docs: dict[str, dict] = {}
@@ -118,8 +121,11 @@ class View:
         return {d["id"]: dict(d.get("position") or {}) for d in self._db.table("sources").all()}
 
     def meta(self) -> dict:
-        docs = self._db.table("meta").all()
-        return copy(docs[0]) if docs else {}
+        """The meta document as stored (the typed part of it: `health()`)."""
+        return copy(self._meta_doc)
+
+    def _meta_now(self) -> dict:
+        return self._meta_doc
 
     def message_count(self) -> int:
         """Distinct Message-IDs seen (a state of the first layout still holds them in a table)."""
@@ -135,20 +141,17 @@ class View:
                 found = doc
         return found
 
-    def table(self, name: str) -> list[dict]:
-        """Plain copies of a table's documents, for stages with a table of their own."""
-        return [copy(d) for d in self._db.table(name).all()]
+    # --- the tables of records (records.py gives them types) --------------------------------------
 
-    def records(self, name: str) -> dict[str, dict]:
-        """A table of documents keyed by their "id" field (the outbox, say), as plain copies."""
-        return {d["id"]: copy(d) for d in self._db.table(name).all()}
+    def _docs(self, name: str) -> list[dict]:
+        """The documents of table `name`, as read (not to be changed)."""
+        return self._db.table(name).all()
 
-    def record(self, name: str, record_id: str) -> dict | None:
-        """One document of `records(name)`, without copying the others (once per view, a dict)."""
+    def _doc(self, name: str, record_id: str) -> dict | None:
+        """The document with this "id" in table `name` (the table indexed once per view)."""
         if self._by_id.get(name) is None:
             self._by_id[name] = {d["id"]: d for d in self._db.table(name).all()}
-        doc = self._by_id[name].get(record_id)
-        return copy(doc) if doc is not None else None
+        return self._by_id[name].get(record_id)
 
     def find_ticket(self, key: str) -> Ticket | None:
         """A ticket by its key, or by its bare id when exactly one system has a ticket of that id
@@ -159,6 +162,6 @@ class View:
         found = [x for x in self.tickets() if x.id == key or x.id.rsplit("#", 1)[-1] == key]
         return found[0] if len(found) == 1 else None
 
-    def retired(self, name: str) -> dict[str, int]:
+    def _retired(self, name: str) -> dict[str, int]:
         """How many documents of table `name` were retired to the history log, by their "state"."""
         return dict((self._meta_doc.get("retired") or {}).get(name) or {})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+from dataclasses import replace
 
 import pytest
 
@@ -96,18 +97,14 @@ def test_a_crash_while_sending_resends_with_the_same_message_id_unless_it_came_b
     [first] = smtp_server.messages
     store = Store(duty_cli.root / "state")
     with store.transaction() as txn:              # as if killed after the server's 250
-        rec = txn.records("outbox")[first["message"]["Message-ID"]]
-        rec["state"] = "sending"
-        txn.put_record("outbox", rec)
+        txn.put_outbox(replace(txn.outbox_record(first["message"]["Message-ID"]), state="sending"))
         txn.commit()
     duty_cli("remind", "--now", "2026-11-27T15:05")
     handoffs = [m for m in smtp_server.messages if m["message"]["X-Maildaemon-Kind"] == "handoff"]
     assert len(handoffs) == 2 and handoffs[1]["message"]["Message-ID"] == first["message"]["Message-ID"]
     # our own mail coming back through the list confirms it and changes no ticket
     with store.transaction() as txn:
-        rec = txn.records("outbox")[first["message"]["Message-ID"]]
-        rec["state"] = "sending"
-        txn.put_record("outbox", rec)
+        txn.put_outbox(replace(txn.outbox_record(first["message"]["Message-ID"]), state="sending"))
         txn.commit()
     box = mailbox.mbox(str(tmp_path / "back.mbox"))
     box.add(first["raw"])
