@@ -19,7 +19,7 @@ import pytest
 
 from builders import CST, goc_mail
 
-from maildaemon.atomic import StateIOError, ensure_dir, write_atomic
+from maildaemon.atomic import StateIOError, write_atomic
 from maildaemon.model import Health, Problem
 from maildaemon.store import Store
 from builders import write_mbox as mbox
