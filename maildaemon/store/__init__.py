@@ -5,10 +5,12 @@ Why it is built this way (figures in ../shared/reference/dependencies.md section
   an empty or malformed state file an error naming it, never silently a fresh state.
 - layout.py: hot state in the TinyDB file, history in append-only logs (logfile.py), issue 14.
 - view.py, transaction.py: reading one consistent snapshot; a writer's batch committed at once.
+- records.py: the schema: which table holds which typed record of model.py (`OutboxRecord`,
+  `RotationWeek`, `Snooze`) and the meta keys `Health` is made of; `Snapshot` is one read of all.
 - folder.py: the state folder (trusted only if no one else may write it), the lock, the views.
 - health.py: the last error and the last sync, kept where a full disk cannot hide them.
 - holidays.py: the holiday cache `STATE_DIR/holidays.json`.
-Callers outside this package see plain `Ticket`s and dicts, never TinyDB.
+Callers outside this package see `Ticket`s and the typed records, never TinyDB, a table or a meta key.
 """
 from maildaemon.errors import StoreError
 from maildaemon.store.folder import Store
