@@ -34,6 +34,7 @@ import schedule
 from maildaemon import duty, outbox, policy, workdays
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
+from maildaemon.model import DONE_STATUSES, Problem
 from maildaemon.notify import Notifier
 from maildaemon.source import LiveSource, SourceError, Unavailable
 from maildaemon.source.live import live_source
@@ -154,7 +155,7 @@ class Daemon:
     def tick(self) -> None:
         """Decide and persist what is due now (reminders, announcement, handoff, and SPEC 10's
         work-done, silence and meeting-brief mails: `duty.plan` reads the snoozes and the stream's
-        meta for the policy); the sender thread delivers it and the retries, unless a pass is still
+        health for the policy); the sender thread delivers it and the retries, unless a pass is still
         under way (then the next tick does)."""
         now = self.clock()
         self._say_nobody_on_duty(now)
@@ -162,8 +163,8 @@ class Daemon:
         if self.quiet is not None and self.quiet[0] == state and now < self.quiet[1]:
             pass                # nothing changed, and nothing falls due before quiet[1] (see below)
         else:
-            mails = duty.plan(self.store, self.team, now, self.templates, reminders=True,
-                              handoff=policy.handoff_due(self.team, now))
+            mails = duty.due_mails(self.store, self.team, now, self.templates, reminders=True,
+                                   handoff=policy.handoff_due(self.team, now))
             queued = duty.persist(self.store, self.settings, mails, now)
             for m in queued:
                 log.info("queued %s", duty.describe(m))
@@ -171,7 +172,7 @@ class Daemon:
         if self.settings.smtp is not None:
             self.sender.start(self.store, self.settings.smtp, now)
         if self.settings.metrics_file:                  # SPEC 11: after each pass
-            from maildaemon import operations
+            from maildaemon import metrics_file as operations
             operations.write_metrics_file(self.settings, self.store, self.team, now)
         self.notify.status(self._status_line())
 
@@ -232,7 +233,7 @@ class Daemon:
         log.error("%s; reconnecting in %.0fs", e, e.retry_in)
         try:
             with self.store.transaction(wait=5) as txn:
-                txn.set_meta("last_error", {"at": self.clock().isoformat(timespec="seconds"), "message": str(e)})
+                txn.update_health(last_error=Problem(self.clock().isoformat(timespec="seconds"), str(e)))
                 txn.commit()
         except StoreError as err:
             log.error("%s", err)
@@ -271,11 +272,10 @@ class Daemon:
         self.reload_requested = True
 
     def _status_line(self) -> str:
-        view = self.store.view()
-        meta = view.meta()
-        open_count = sum(n for status, n in view.status_counts().items() if status not in ("resolved", "closed"))
-        line = f"{open_count} open tickets; last sync {self.store.last_sync(meta) or 'never'}"
-        silent = policy.silent_since(duty.stream_meta(meta), self.team, self.clock())
+        view, health = self.store.view(), self.store.health()
+        open_count = sum(n for status, n in view.status_counts().items() if status not in DONE_STATUSES)
+        line = f"{open_count} open tickets; last sync {health.last_sync or 'never'}"
+        silent = policy.silent_since(health, self.team, self.clock())
         if not silent:
             return line
         since = datetime.fromisoformat(silent).astimezone(workdays.zone(self.team))
