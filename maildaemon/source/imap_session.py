@@ -17,7 +17,9 @@ Why it is written this way (measured pitfalls, dependencies.md §0, §1, §5.1):
   every server has.
 - Waiting (`Session.idle_wait`): IDLE (RFC 2177), a `select` on the socket and the caller's wake
   descriptor, DONE; then a NOOP when the server said nothing, because a dead peer shows up there
-  and not in IDLE. An empty read or a BYE is a lost connection (EOFError).
+  and not in IDLE. An empty read or a BYE is a lost connection (EOFError). News the server sent
+  just before IDLE comes in the same read as IDLE's continuation and waits in imaplib's buffer,
+  where `select` cannot see it: the buffer is looked at first, and what DONE brings counts too.
 """
 from __future__ import annotations
 
@@ -174,21 +176,39 @@ class Session:
         """IDLE for at most `seconds`, or until the descriptor `wake` is readable (it is not read);
         True when the server told us something. A dead connection raises EOFError, TooSlow or an
         IMAP error (`IMAP_ERRORS`)."""
-        client = self.client
+        client, ready, responses = self.client, [], []
         with self.limit("IDLE"):
             client.idle()
         try:
             sock = client.socket()
-            ready, _, _ = select.select([sock] + ([wake] if wake is not None else []), [], [], max(0.0, seconds))
-            responses = client.idle_check(timeout=0) if sock in ready else []
+            if not self._buffered(sock):
+                ready, _, _ = select.select([sock] + ([wake] if wake is not None else []), [], [], max(0.0, seconds))
+                responses = client.idle_check(timeout=0) if sock in ready else []
         finally:
             with self.limit("DONE"):
-                client.idle_done()
+                late = client.idle_done()[1]        # what came since idle_check, the buffered included
         if sock in ready and not responses:
             raise EOFError("the server closed the connection")
+        responses += late
         if any(r and r[0] == b"BYE" for r in responses):
             raise EOFError("the server said BYE")
         return bool(responses or self.noop())          # a dead peer shows up in NOOP, not in IDLE
+
+    def _buffered(self, sock: socket.socket) -> bool:
+        """Whether bytes have come that a `select` on the socket would not show: news sent just
+        before IDLE arrives with its continuation line in one read, and imaplib's buffered reader
+        keeps the rest. Looked at without blocking (the socket is non-blocking for the peek)."""
+        reader = getattr(self.client._imap, "file", None)
+        if not hasattr(reader, "peek"):
+            return False
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            return bool(reader.peek(1))
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return False
+        finally:
+            sock.settimeout(timeout)
 
     def close(self) -> None:
         """Log out; if the connection is already dead, just drop the socket. Never raises."""
