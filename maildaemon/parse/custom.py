@@ -9,7 +9,7 @@
     body_until = '^-{5,} Comment'
     status_map = { "RESOLVED" = "resolved", "VERIFIED" = "closed" }
 
-config.py has already compiled every regex (with the `regex` module, multi-line, any case) and
+config/systems.py has already compiled every regex (with the `regex` module, multi-line, any case) and
 checked its named group (a bad one stops start-up naming `systems.<name>.<field>`), so here they
 are only used.
 
@@ -30,7 +30,7 @@ Why the rules are what they are:
   maildaemon writes to. `body_until` set to where the system's own block ends is how a team
   protects itself; header fields are safest, since users never write headers.
 - Known names: title, status, owner, assignee, assignees, submitter, next_action, priority, url,
-  cc, actor, summary (config.CUSTOM_FIELDS; others stop start-up). `owner`/`assignee` is one
+  cc, actor, summary (config/systems.py, CUSTOM_FIELDS; others stop start-up). `owner`/`assignee` is one
   person (`Unassigned`, `Nobody`, `None`, `-` or empty: nobody); `assignees` a `;`/`,` list.
 - A team regex may be as slow as its author made it (`(a|aa)+$`), so each runs under a time
   limit (`regex`'s `timeout`): `MAIL_SECONDS` shared out over the regexes a mail can run (the key
@@ -60,7 +60,7 @@ from maildaemon.parse.trust import matches, sender
 
 MAIL_SECONDS = 0.4     # nominal: the sum of one mail's regex limits
 MIN_SECONDS = 0.04     # the least any one regex gets
-_FLAGS = regex.M | regex.I     # as config.py compiles them
+_FLAGS = regex.M | regex.I     # as config/systems.py compiles them
 _NOBODY = {"", "-", "unassigned", "nobody", "none", "not assigned"}
 
 
