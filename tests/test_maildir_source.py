@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -241,3 +242,24 @@ def test_a_quiet_poll_then_a_delivery_and_a_readers_move(tmp_path):
     position = out[-1][1]
     os.rename(box / "new" / "b", box / "cur" / "b:2,S")
     assert collect(source, position)[0] == []
+
+
+def test_the_daemon_reads_a_maildir_every_poll_interval_and_a_signal_ends_the_wait(tmp_path):
+    """`wait` (the LiveSource side the daemon uses): the first pass is due at once, the next one
+    `poll_seconds` later; a byte on the wake pipe (a signal) ends a wait early, with no pass."""
+    source = MaildirSource(make_maildir(tmp_path / "box"), poll_seconds=1)
+    r, w = os.pipe()
+    try:
+        start = time.monotonic()
+        assert source.wait(0, r) is True
+        assert source.wait(0.1, r) is False                    # waited, and the pass is not due
+        assert time.monotonic() - start >= 0.1
+        assert source.wait(5, r) is True                       # the poll, 1 s after the first pass
+        assert 0.9 <= time.monotonic() - start < 4
+        os.write(w, b"\x01")
+        start = time.monotonic()
+        assert source.wait(5, r) is False and time.monotonic() - start < 2
+    finally:
+        os.close(r)
+        os.close(w)
+    source.close()                                             # nothing held: nothing to do
