@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -44,24 +45,16 @@ class ImapFollower(ImapSource):
     def wait(self, seconds: float, wake: int | None = None) -> bool:
         if self.session is None:
             return self._reconnect(seconds, wake)
-        try:
+        with self._losing():
             return self._listen(self.session, seconds, wake)
-        except SourceError as e:                    # TooSlow: one line already
-            raise self._lost(str(e)) from e
-        except IMAP_ERRORS as e:
-            raise self._lost(safe(self.settings, f"connection lost: {type(e).__name__}: {e}")) from e
 
     def batches(self, position: dict | None) -> Iterator[tuple[list[RawMail], dict]]:
         """A catch-up over the held connection (opened now if there is none)."""
         if self.session is None:
             self._connect()
         self.next_poll = time.monotonic() + self.poll_seconds
-        try:
+        with self._losing():
             yield from self.catch_up(self.session, position)
-        except SourceError as e:
-            raise self._lost(str(e)) from e
-        except IMAP_ERRORS as e:
-            raise self._lost(safe(self.settings, f"connection lost: {type(e).__name__}: {e}")) from e
 
     def close(self) -> None:
         session, self.session = self.session, None
@@ -75,10 +68,8 @@ class ImapFollower(ImapSource):
         return True
 
     def _connect(self) -> None:
-        try:
+        with self._losing():
             self.session = self.connect()
-        except SourceError as e:
-            raise self._lost(str(e)) from e
         self.backoff = 1.0
         log.info("connected to %s (%s)", self.id, "IDLE" if self.session.idle else
                  f"no IDLE: polling every {self.poll_seconds}s")
@@ -91,6 +82,17 @@ class ImapFollower(ImapSource):
             return True
         news = seconds > 0 and session.idle_wait(min(seconds, IDLE_SLICE), wake)
         return news or time.monotonic() >= self.next_poll
+
+    @contextlib.contextmanager
+    def _losing(self):
+        """Whatever fails on the connection (a refused connect, TooSlow, a socket or IMAP error)
+        raises `Unavailable` in one line, the connection dropped and the next attempt scheduled."""
+        try:
+            yield
+        except SourceError as e:
+            raise self._lost(str(e)) from e
+        except IMAP_ERRORS as e:
+            raise self._lost(safe(self.settings, f"connection lost: {type(e).__name__}: {e}")) from e
 
     def _lost(self, message: str) -> Unavailable:
         """Drop the connection and schedule the next attempt."""
