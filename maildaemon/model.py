@@ -270,8 +270,8 @@ class Snapshot:
     """One read of the state: all that deciding which mail is due needs (Store.snapshot)."""
     tickets: tuple[Ticket, ...] = ()                     # open and recently changed, in opening order
     rotation: tuple[RotationWeek, ...] = ()              # the stored weeks, in order
-    outbox: dict = field(default_factory=dict)           # OutboxRecord by Message-ID
-    snoozes: dict = field(default_factory=dict)          # Snooze by ticket key
+    outbox: dict[str, OutboxRecord] = field(default_factory=dict)   # by Message-ID
+    snoozes: dict[str, Snooze] = field(default_factory=dict)        # by ticket key
     health: Health = field(default_factory=Health)
 
 

@@ -22,6 +22,7 @@ _PROBLEMS = ("last_error", "send_error")
 
 
 def _loaded(cls, docs: Iterable[dict]) -> list:
+    """The documents that load as `cls` records."""
     out = []
     for doc in docs:
         try:
@@ -31,11 +32,16 @@ def _loaded(cls, docs: Iterable[dict]) -> list:
     return out
 
 
+def _one(cls, doc):
+    found = _loaded(cls, [doc]) if isinstance(doc, dict) else []
+    return found[0] if found else None
+
+
 def health_of(meta: dict) -> Health:
     """The `Health` the meta document holds."""
     values = {name: meta.get(key) for name, key in _META.items()}
     for name in _PROBLEMS:
-        values[name] = (_loaded(Problem, [values[name]]) or [None])[0] if isinstance(values[name], dict) else None
+        values[name] = _one(Problem, values[name])
     last_import = values["last_import"]
     values["last_import"] = last_import.get("at") if isinstance(last_import, dict) else None
     values["counters"] = dict(values["counters"] or {})
@@ -50,9 +56,7 @@ class RecordsView:
         return {r.id: r for r in _loaded(OutboxRecord, self._docs(OUTBOX))}
 
     def outbox_record(self, message_id: str) -> OutboxRecord | None:
-        doc = self._doc(OUTBOX, message_id)
-        found = _loaded(OutboxRecord, [doc]) if doc is not None else []
-        return found[0] if found else None
+        return _one(OutboxRecord, self._doc(OUTBOX, message_id))
 
     def outbox_retired(self) -> dict[str, int]:
         """How many outbox records were retired to the history log, by their state."""
@@ -107,7 +111,7 @@ class RecordsWriter(RecordsView):
     def update_health(self, **changes) -> None:
         """Set fields of `Health` (`last_error=Problem(...)`, `send_error=None`, ...)."""
         for name, value in changes.items():
-            if name not in _META or name == "counters":
+            if name not in _META or name in ("counters", "last_import"):     # bump, note_import
                 raise TypeError(f"update_health: no field {name!r}")
             if isinstance(value, Problem):
                 value = value.to_doc()
