@@ -7,11 +7,12 @@ import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
-from builders import local
+from builders import goc_mail, local, team
 from maildaemon import outbox
 from maildaemon.config import ServerSettings
+from maildaemon.ingest import ingest
 from maildaemon.errors import SendError
-from maildaemon.model import OutboxRecord, Outgoing, Problem, RotationWeek, Snooze
+from maildaemon.model import OutboxRecord, Outgoing, Problem, RawMail, RotationWeek, Snooze
 from maildaemon.rotation import Assignment
 from maildaemon.store import Store
 from maildaemon.store.records import rotation_after
@@ -107,8 +108,27 @@ def test_health_is_written_under_the_meta_keys_of_before(tmp_path):
     meta = next(iter(state_json(store)["meta"].values()))
     assert meta["last_send_error"] == {"at": "2026-11-24T15:31:00+00:00", "message": "SMTP refused"}
     assert meta["last_import"] == {"at": "2026-11-24T16:00:00+00:00", "source": "mbox:a", "fetched": 2}
-    assert "send_error" not in meta and "last_source" not in meta
+    assert "send_error" not in meta
     assert store.health().last_import == "2026-11-24T16:00:00+00:00"
+
+
+def test_a_live_pass_writes_the_health_status_reads_and_nothing_it_does_not(tmp_path):
+    class Feed:                                   # a live stream of one notification
+        id = "test-feed"
+
+        def batches(self, position):
+            if not position:
+                yield [RawMail(goc_mail(41234, "Pilot jobs fail", AT, entries=[(AT, "Jane User", "It fails.")]),
+                               "feed:0")], {"next": 1}
+
+    store = Store(tmp_path)
+    ingest(Feed(), store, team(), AT + timedelta(minutes=5))
+    meta = next(iter(state_json(store)["meta"].values()))
+    assert meta["last_sync"] == meta["last_applied_at"] == (AT + timedelta(minutes=5)).isoformat()
+    assert meta["last_error"] is None and "last_source" not in meta          # written and never read: gone
+    h = store.health()
+    assert (h.last_sync, h.last_error, h.last_applied["key"], h.counters["applied"]) == (
+        meta["last_sync"], None, "goc:41234", 1)
 
 
 def test_an_smtp_outage_is_health_until_a_mail_goes(tmp_path):
