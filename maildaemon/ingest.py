@@ -190,8 +190,9 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
             got = q.get(entry.id)
             if got is None:
                 continue
-            released.append(_one(txn, q, RawMail(got[1], entry.origin), team, parsers, stamp, counts,
-                                 key, retrying=entry.quarantined_at))
+            oversize = int(entry.extra.get("size") or 0)     # only its header was kept: still too large
+            raw = RawMail(got[1], entry.origin, oversize=oversize)
+            released.append(_one(txn, q, raw, team, parsers, stamp, counts, key, retrying=entry.quarantined_at))
         txn.commit()
     for entry_id in filter(None, released):
         q.release(entry_id)
@@ -212,8 +213,8 @@ def _one(txn: Transaction, q: Quarantine, raw: RawMail, team: Team, parsers, sta
     mail = verdict.mail
     prior = txn.seen(mail.message_id)
     if prior in CLAIMED:
-        if retrying:
-            return q.entry_id(raw.data)                     # handled meanwhile: nothing left to do
+        if retrying:          # handled meanwhile: nothing left to do, unless this mail is still not trusted
+            return None if isinstance(verdict, Quarantined) else q.entry_id(raw.data)
         _tally(txn, counts, "duplicate")
         return None
     if isinstance(verdict, Quarantined) and ownmail.looks_ours(mail.message_id):

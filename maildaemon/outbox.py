@@ -34,7 +34,7 @@ from maildaemon.send import TIMEOUT, PermanentFailure, SendError, Session
 from maildaemon.store import Store, Transaction
 
 log = logging.getLogger("maildaemon.outbox")
-MAX_ATTEMPTS = 12          # with the backoff below: about a day of retrying
+MAX_ATTEMPTS = 29          # with the backoff below: the last attempt 23.8 hours after the first
 BACKOFF = (60, 120, 300, 600, 1800, 3600)
 MAIL_DEADLINE = 120        # seconds for one mail, connecting included
 PASS_DEADLINE = 300        # seconds for one send pass; what is left stays queued for the next

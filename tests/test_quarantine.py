@@ -266,9 +266,6 @@ def test_an_entry_named_by_an_older_version_is_retried_as_one_entry_and_released
     assert entries(cli) == [] and sorted(folder.iterdir()) == [] and history(cli, "goc:704") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="ingest._one, when retrying, releases an entry whose Message-ID an applied "
-                                       "mail claims before looking at the verdict: a forgery still quarantined "
-                                       "is dropped")
 def test_retry_keeps_a_forgery_whose_message_id_a_genuine_mail_claimed(cli):
     forged = untrusted(5)
     genuine = goc_mail(705, "From elsewhere 5", datetime(2026, 11, 23, 9, tzinfo=CST), n=5)
@@ -279,9 +276,6 @@ def test_retry_keeps_a_forgery_whose_message_id_a_genuine_mail_claimed(cli):
     assert "helpdesk@other.example.org is not in trusted_senders" in entry["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="ingest.retry_quarantine classifies the kept headers of a mail 'too large' "
-                                       "as a whole mail (RawMail without oversize=entry size): a truncated "
-                                       "notification is applied and leaves the quarantine")
 def test_retry_keeps_a_mail_too_large_in_quarantine_and_applies_nothing_of_it(cli):
     at = datetime(2026, 11, 23, 9, tzinfo=CST)
     big = goc_mail(706, "Logs attached", at, entries=[(at, "Jane User", "x" * 9000)], n=6)

@@ -99,11 +99,24 @@ def lines(data: dict, team, now, smtp: str | None) -> list[str]:
         "outbox:          " + (f"SMTP {smtp}" if smtp else
                                f"no SMTP configured: mail is written to {Path(data['state_dir']) / 'outbox'}/")
         + f"; queued {sent['queued']}, failed {sent['failed']}, sent {sent['sent']}, written {sent['written']}",
+        *_failures(sent["failures"]),
         *([f"send error:      {sent['send_error']['at']} {sent['send_error']['message']} (queued mail waits for the "
            "server)"] if sent["send_error"] else []),
         f"last error:      {err['at'] + ' ' + err['message'] if err else 'none'}",
         f"silent since:    {_silence(data['silent_since'], data['last_notification'], team, now)}",
     ]
+
+
+FAILURES_SHOWN = 5
+
+
+def _failures(failures: list[dict]) -> list[str]:
+    """One line per failed mail with the server's reason (SPEC 9: "shown by status"), the first few."""
+    out = [f"failed mail:     {f['kind']} {f['id']}: {f['error'] or 'no reason recorded'}"
+           for f in failures[:FAILURES_SHOWN]]
+    if len(failures) > FAILURES_SHOWN:
+        out.append(f"                 and {len(failures) - FAILURES_SHOWN} more (see `maildaemon status --json`)")
+    return out
 
 
 def _silence(silent: str | None, last: dict | None, team, now) -> str:
