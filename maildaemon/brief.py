@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from maildaemon import workdays
-from maildaemon.handoff import closed_between, name_or_unassigned, opened_between, signed, week_over_week
+from maildaemon.handoff import name_or_unassigned
+from maildaemon.weekly_figures import closed_between, opened_between, signed, week_over_week
 from maildaemon.model import DAYS, DONE_STATUSES, Due, Meeting, OutboxRecord, Snooze, Team, Ticket, parse_iso
 from maildaemon.policy import (idle, key_width, local_minute, ticket_row, tickets_by_key, waited, waiting_for_triage,
                                work_done_rows)

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builders import ADA, ALAN, GRACE, LEDGER, LINUS, TRIAGE, fold, local, team, week
-from maildaemon import handoff as handoff_mod
 from maildaemon import workdays
-from maildaemon.handoff import handoff, signed, status_at, weekly_counts
+from maildaemon import weekly_figures as handoff_mod
+from maildaemon.handoff import handoff
+from maildaemon.weekly_figures import signed, status_at, weekly_counts
 from maildaemon.render import compose, environment
 
 OUTAGES = [
