@@ -30,7 +30,7 @@ from maildaemon.atomic import ensure_dir, read_bytes, write_atomic
 from maildaemon.config import ServerSettings
 from maildaemon.model import OutboxRecord, Outgoing, Problem
 from maildaemon.model import iso as _iso
-from maildaemon.send import TIMEOUT, PermanentFailure, SendError, Session
+from maildaemon.send import TIMEOUT, PermanentFailure, SendError, SmtpSession
 from maildaemon.store import Store, Transaction
 
 log = logging.getLogger("maildaemon.outbox")
@@ -78,7 +78,7 @@ def due(records: dict[str, OutboxRecord], stamp: str) -> list[OutboxRecord]:
     return sorted((r for r in records.values() if is_due(r, stamp)), key=lambda r: r.created_at)
 
 
-def deliver(store: Store, settings: ServerSettings, now: datetime, session_factory=Session, *,
+def deliver(store: Store, settings: ServerSettings, now: datetime, session_factory=SmtpSession, *,
             timeout: float = TIMEOUT, mail_seconds: float = MAIL_DEADLINE, pass_seconds: float = PASS_DEADLINE,
             stop: threading.Event | None = None) -> dict:
     """Send the mails whose time has come over one SMTP session, one at a time. Returns counts.

@@ -44,7 +44,7 @@ _FIELDS = ("reason", "message_id", "subject", "sender", "origin", "quarantined_a
 
 
 @dataclass(frozen=True)
-class Entry:
+class QuarantineEntry:
     id: str
     reason: str
     message_id: str = ""
@@ -61,7 +61,7 @@ class Entry:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict, entry_id: str) -> "Entry":
+    def from_json(cls, doc: dict, entry_id: str) -> "QuarantineEntry":
         """An entry from its .json, old or new: missing fields are empty, unknown ones kept in `extra`.
         The id is the file's name, never what the file claims."""
         values = {k: "" if doc.get(k) is None else str(doc.get(k)) for k in _FIELDS}
@@ -86,10 +86,10 @@ class Quarantine:
     # --- writing ------------------------------------------------------------------------
 
     def put(self, raw: bytes, reason: str, message_id: str, subject: str, sender: str,
-            origin: str, now: str, extra: dict | None = None) -> Entry:
+            origin: str, now: str, extra: dict | None = None) -> QuarantineEntry:
         """Keep `raw` with the reason (durably), then keep the quarantine within its limits."""
         ensure_dir(self.dir)
-        entry = Entry(self.entry_id(raw), str(reason)[:2000], str(message_id)[:1000], str(subject)[:300],
+        entry = QuarantineEntry(self.entry_id(raw), str(reason)[:2000], str(message_id)[:1000], str(subject)[:300],
                       str(sender)[:500], str(origin)[:1000], now, dict(extra or {}))
         write_atomic(self.dir / f"{entry.id}.eml", raw)
         doc = json.dumps(entry.to_json(), ensure_ascii=False, indent=1).encode()
@@ -121,7 +121,7 @@ class Quarantine:
 
     # --- reading ------------------------------------------------------------------------
 
-    def list(self) -> list[Entry]:
+    def list(self) -> list[QuarantineEntry]:
         fd = self._open()
         if fd is None:
             return []
@@ -133,7 +133,7 @@ class Quarantine:
                     continue
                 doc = _read_json(fd, name)
                 if doc is not None:
-                    out.append(Entry.from_json(doc, stem))
+                    out.append(QuarantineEntry.from_json(doc, stem))
         finally:
             os.close(fd)
         return sorted(out, key=lambda e: (e.quarantined_at, e.id))
@@ -161,7 +161,7 @@ class Quarantine:
             os.close(fd)
         return count, size
 
-    def get(self, entry_id: str) -> tuple[Entry, bytes] | None:
+    def get(self, entry_id: str) -> tuple[QuarantineEntry, bytes] | None:
         """An entry by id or unique id prefix."""
         matches = [e for e in self.list() if e.id.startswith(entry_id.lower())] if entry_id else []
         if len(matches) != 1:
@@ -308,4 +308,4 @@ def _read_json(dir_fd: int, name: str) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
-__all__ = ["DEFAULT_DAYS", "DEFAULT_MAX_MB", "Entry", "Quarantine", "StateIOError"]
+__all__ = ["DEFAULT_DAYS", "DEFAULT_MAX_MB", "QuarantineEntry", "Quarantine", "StateIOError"]

@@ -1,6 +1,6 @@
 """Send stage: SMTP through smtplib (ssl, starttls, or plain to loopback only).
 
-`Session` is one authenticated connection that sends many mails. Failures are sorted the way the
+`SmtpSession` is one authenticated connection that sends many mails. Failures are sorted the way the
 outbox needs them: `PermanentFailure` (the server said 5xx, or the mail cannot be put on the wire
 at all: retrying cannot help, keep the reason) versus `SendError` (4xx, timeouts, connection
 trouble, a deadline: retry later). A mail the server took for some recipients and refused for
@@ -117,7 +117,7 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
-class Session:
+class SmtpSession:
     """One connection. `deadline` (time.monotonic()) bounds connecting; `send` takes its own. Setting
     `stop` (from another thread) cuts the connection at once."""
 
@@ -210,7 +210,7 @@ class Session:
 
 
 def probe(settings: ServerSettings) -> str:
-    session = Session(settings, timeout=15, deadline=time.monotonic() + 30)
+    session = SmtpSession(settings, timeout=15, deadline=time.monotonic() + 30)
     try:
         features = sorted(k.upper() for k in session.smtp.esmtp_features)
         return f"connected{', authenticated' if settings.user else ''}; {' '.join(features[:8])}"

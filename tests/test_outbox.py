@@ -34,7 +34,7 @@ def queue(store: Store, *mails: Outgoing, smtp: bool = True) -> list[bool]:
 
 
 class Wire:
-    """A stand-in for send.Session and its factory: `send` raises what `answers` holds for a
+    """A stand-in for send.SmtpSession and its factory: `send` raises what `answers` holds for a
     Message-ID, and remembers what it was given and what the state folder said meanwhile."""
 
     def __init__(self, store: Store, answers: dict[str, Exception] | None = None):

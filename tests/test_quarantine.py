@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from builders import CST, goc_mail, write_mbox
-from maildaemon.quarantine import Entry, Quarantine
+from maildaemon.quarantine import QuarantineEntry, Quarantine
 
 T0 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
 
@@ -18,7 +18,7 @@ def stamp(days: float) -> str:
     return (T0 + timedelta(days=days)).isoformat(timespec="seconds")
 
 
-def put(q: Quarantine, n: int, days: float, size: int = 100) -> Entry:
+def put(q: Quarantine, n: int, days: float, size: int = 100) -> QuarantineEntry:
     raw = f"Subject: mail {n}\n\n".encode() + bytes([65 + n % 26]) * size
     return q.put(raw, "unknown format", f"<{n}@x>", f"mail {n}", "someone@example.org", f"test:{n}", stamp(days))
 

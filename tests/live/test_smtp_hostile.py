@@ -22,7 +22,7 @@ from builders import CST, goc_mail
 from maildaemon import outbox
 from maildaemon.config import ServerSettings
 from maildaemon.model import Outgoing
-from maildaemon.send import SendError, Session
+from maildaemon.send import SendError, SmtpSession
 from maildaemon.store import Store
 
 from smtp import SmtpServer
@@ -272,7 +272,7 @@ def auth_server():
 
 
 def test_a_non_ascii_password_logs_in(auth_server):
-    session = Session(plain(auth_server.port, user="triage", password=PASSWORD), timeout=10)
+    session = SmtpSession(plain(auth_server.port, user="triage", password=PASSWORD), timeout=10)
     session.send(FROM, ["ada@example.org"], b"Subject: hi\n\nhello\n")
     session.close()
     assert [m["to"] for m in auth_server.messages] == [["ada@example.org"]]
@@ -282,7 +282,7 @@ def test_a_wrong_non_ascii_password_is_one_line_without_the_password(auth_server
     wrong = "fälsch-Pa55"
     caplog.set_level(logging.DEBUG)
     with pytest.raises(SendError) as e:
-        Session(plain(auth_server.port, user="triage", password=wrong), timeout=10)
+        SmtpSession(plain(auth_server.port, user="triage", password=wrong), timeout=10)
     assert "login refused for triage" in str(e.value) and "\n" not in str(e.value) and wrong not in str(e.value)
     queue(store, mail(1))
     assert outbox.deliver(store, plain(auth_server.port, user="triage", password=wrong), NOW)["retry"] == 1

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from maildaemon.config import ServerSettings
-from maildaemon.send import SendError, Session
+from maildaemon.send import SendError, SmtpSession
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed for a test certificate")]
@@ -76,10 +76,10 @@ def test_tls_is_verified_and_login_works(tls_server, cert, security, monkeypatch
     handler, port = tls_server(implicit=security == "ssl")
     settings = ServerSettings(host="127.0.0.1", port=port, user="triage", password="s3cret!", security=security)
     with pytest.raises(SendError) as refused:              # an unknown certificate is refused ...
-        Session(settings, timeout=10)
+        SmtpSession(settings, timeout=10)
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) and "s3cret!" not in str(refused.value)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))       # ... a trusted one is accepted
-    session = Session(settings, timeout=10)
+    session = SmtpSession(settings, timeout=10)
     session.send("triage@example.org", ["ada@example.org"], b"Subject: hi\n\nhello\n")
     session.close()
     assert handler.got == [("triage@example.org", ["ada@example.org"])]
@@ -90,5 +90,5 @@ def test_wrong_smtp_password_names_the_user_not_the_password(tls_server, cert, m
     monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
     settings = ServerSettings(host="127.0.0.1", port=port, user="triage", password="wrong-Pa55", security="starttls")
     with pytest.raises(SendError) as e:
-        Session(settings, timeout=10)
+        SmtpSession(settings, timeout=10)
     assert "login refused for triage" in str(e.value) and "wrong-Pa55" not in str(e.value)
