@@ -10,15 +10,23 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from maildaemon.model import Policy
 from maildaemon.propose.people import Person
 from maildaemon.propose.sample import Seen
 from maildaemon.propose.toml_text import comment, toml_array, toml_string
 
-if TYPE_CHECKING:
-    from maildaemon.propose.survey import Survey
+
+
+class Survey(Protocol):
+    """What the text needs of survey.Survey (named here so that the survey may import this module)."""
+    notes: list[str]
+    seen: list[Seen]
+
+    def team_name(self, list_address: str | None) -> str: ...
+
+    def sender(self, s: Seen, list_address: str | None): ...
 
 MAX_MEMBERS = 40            # people proposed (active or commented out)
 MAX_SENDERS = 12            # trusted senders per system

@@ -8,7 +8,6 @@ appends to the logs (fsync) first, then replaces the state file with their new l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tinydb import Query, TinyDB
 
@@ -17,18 +16,13 @@ from maildaemon.model import Ticket, compact
 from maildaemon.store.layout import LAYOUT, LOG_DIR, LOGS, entry_doc, retiring, slim
 from maildaemon.store.records import RecordsWriter
 from maildaemon.store.storage import copy, ticket_shape
-from maildaemon.store.view import View
-
-if TYPE_CHECKING:
-    from maildaemon.store.folder import Store
-
-
+from maildaemon.store.view import Indexes, View
 
 
 class Transaction(View, RecordsWriter):
     """A writer's batch: reads see its own writes; nothing reaches disk before `commit()`."""
 
-    def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
+    def __init__(self, db: TinyDB, path: Path | None = None, store: "Indexes | None" = None):
         super().__init__(db, path, store)
         self._tickets: dict[str, Ticket] = {}
         self._ids = {d["key"]: d.doc_id for d in db.table("tickets").all()}

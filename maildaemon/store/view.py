@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tinydb import Query, TinyDB
 
@@ -12,14 +12,18 @@ from maildaemon.store.layout import entry, log_file, ticket_sort
 from maildaemon.store.records import RecordsView
 from maildaemon.store.storage import DB_NAME, copy, load_ticket, ticket_shape
 
-if TYPE_CHECKING:
-    from maildaemon.store.folder import Store
+
+class Indexes(Protocol):
+    """The store folder's index cache (folder.Store.index), as a view uses it: Message-ID or
+    archived ticket -> offset, read once per process and then only the logs' new tail."""
+
+    def index(self, name: str, length: int) -> dict: ...
 
 
 class View(RecordsView):
     """Read access to one consistent snapshot of the state."""
 
-    def __init__(self, db: TinyDB, path: Path | None = None, store: "Store | None" = None):
+    def __init__(self, db: TinyDB, path: Path | None = None, store: "Indexes | None" = None):
         self._db = db
         self._path = path
         self._store = store
