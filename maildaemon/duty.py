@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maildaemon import handoff as handoff_policy
-from maildaemon import agenda, brief, outbox, ownmail, policy, rotation, workdays
+from maildaemon import agenda, brief, outbox, policy, rotation, workdays
 from maildaemon.config import Settings
 from maildaemon.model import Outgoing, Snapshot, Team
 from jinja2 import Environment
@@ -72,7 +72,7 @@ def due_mails(store: Store, team: Team, now: datetime, env: Environment, reminde
     """`plan` over the state folder: one read of the state, and its key (made on first use)."""
     snapshot = store.snapshot()
     store.ensure()
-    return plan(snapshot, team, now, env, ownmail.load_key(store.dir), reminders, handoff, mime)
+    return plan(snapshot, team, now, env, store.key(), reminders, handoff, mime)
 
 
 def suggest_owners(dues: list, tickets, team: Team, now: datetime) -> None:
@@ -135,6 +135,6 @@ def text_part(m: Outgoing) -> str:
 def agenda_snapshot(store):
     """One read of the state for the agenda, the key (read, never made here), and the ledger."""
     snapshot = store.snapshot()
-    key = ownmail.load_key(store.dir) if (store.dir / ownmail.KEY_FILE).exists() else b""
+    key = store.key(make=False)
     snap = agenda.Snapshot(list(snapshot.tickets), snapshot.outbox, key, snapshot.snoozes, snapshot.health)
     return snap, rotation.from_weeks(snapshot.rotation)

@@ -78,7 +78,7 @@ def ingest(source: Source, store: Store, team: Team, now: datetime,
             return nullcontext(whole)
 
         store.ensure()
-        key = ownmail.load_key(store.dir)
+        key = store.key()
         before = store.view()                    # kept between calls while the state is unchanged
         expected = before.position(source.id)
         first = True
@@ -185,7 +185,7 @@ def retry_quarantine(store: Store, team: Team, now: datetime) -> tuple[Counts, i
     parsers = parsers_for(team)
     released = []
     with store.transaction() as txn:
-        key = ownmail.load_key(store.dir)
+        key = store.key()
         for entry in q.list():
             got = q.get(entry.id)
             if got is None:

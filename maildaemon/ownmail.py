@@ -3,7 +3,7 @@
 Everything maildaemon sends goes to people who are on the stream list, so its mail comes back
 through the stream. It is recognised by its Message-ID, which ends in a keyed token:
 `<maildaemon.KIND.ABOUT.PERIOD.TOKEN@domain>` with TOKEN = HMAC-SHA256(key, the rest)[:20 hex].
-The key lives in `STATE_DIR/key` (0600, made on first use), so a stranger who posts a mail whose
+The key lives in `STATE_DIR/key` (0600, made on first use by store/key.py), so a stranger who posts a mail whose
 Message-ID merely starts with `<maildaemon.` (or guesses the id of a queued announcement) is an
 ordinary mail to classify: it can neither hide from the quarantine nor mark a queued mail sent.
 The id stays a pure function of what the mail is about (and the key), so a mail re-decided after
@@ -11,19 +11,11 @@ a crash has the same id and the outbox refuses it twice.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
-import os
 import re
-import secrets
-from pathlib import Path
-
-from maildaemon.atomic import give
-from maildaemon.errors import KeyFileError  # noqa: F401 (re-exported)
 
 PREFIX = "maildaemon."
-KEY_FILE = "key"
 _OURS = re.compile(r"^<maildaemon\.(?P<body>[A-Za-z0-9.-]{1,400})\.(?P<mac>[0-9a-f]{20})@[^<>@\s]{1,255}>$")
 
 
@@ -47,39 +39,3 @@ def is_ours(message_id: str, key: bytes | None) -> bool:
 def looks_ours(message_id: str) -> bool:
     """Has our prefix, whoever wrote it (older versions had no token)."""
     return (message_id or "").lower().startswith("<" + PREFIX)
-
-
-def load_key(state_dir: Path) -> bytes:
-    """The installation's key: read it, or make it once (never through a symbolic link)."""
-    path = Path(state_dir) / KEY_FILE
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-    for _ in range(2):
-        try:
-            fd = os.open(path, flags)
-        except FileNotFoundError:
-            _make(path)
-            continue
-        except OSError as e:
-            raise KeyFileError(f"cannot read {path}: {e.strerror}"
-                            + ("; it is a symbolic link: remove it" if e.errno == errno.ELOOP else "")) from None
-        with os.fdopen(fd, "rb") as f:
-            data = f.read(256).strip()
-        if len(data) < 32:
-            raise KeyFileError(f"{path} is damaged (too short); remove it to make a new one "
-                            "(mail already sent is then no longer recognised when it comes back)")
-        return data
-    raise KeyFileError(f"cannot create {path}")
-
-
-def _make(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        return                                   # another process made it first
-    except OSError as e:
-        raise KeyFileError(f"cannot create {path}: {e.strerror}") from None
-    with os.fdopen(fd, "wb") as f:
-        give(f.fileno(), path)
-        f.write(secrets.token_hex(32).encode("ascii"))
-        f.flush()
-        os.fsync(f.fileno())

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from builders import CST, goc_mail
 from maildaemon import ownmail
+from maildaemon.store.key import load_key
 from builders import write_mbox
 
 FIXTURES = Path(__file__).parent / "parse" / "fixtures"
@@ -54,7 +55,7 @@ def test_a_quarantined_mail_never_claims_the_message_id_either(cli):
 
 def test_only_mail_carrying_our_keyed_token_is_our_own(cli):
     cli("import", write_mbox(cli.root / "empty.mbox", []))            # makes the state and its key
-    key = ownmail.load_key(cli.root / "state")
+    key = load_key(cli.root / "state")
     ours = ownmail.message_id("announcement.team.week-2026-11-23", "example.org", key)
     imitation = "<maildaemon.announcement.team.week-2026-11-23@example.org>"
     mails = [b"From: software-triage@example.org\nSubject: This week\nMessage-ID: %s\n\nhi\n" % m.encode()

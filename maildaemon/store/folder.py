@@ -27,6 +27,7 @@ from maildaemon.atomic import DIR_MODE, FILE_MODE, ensure_dir, explain, open_own
 from maildaemon.errors import ConfigError, StoreError
 from maildaemon.model import Health, Snapshot
 from maildaemon.store.health import HealthFiles
+from maildaemon.store.key import KEY_FILE, load_key
 from maildaemon.store.layout import LOG_DIR, Index, identity, log_file
 from maildaemon.store.storage import CLOEXEC, DB_NAME, AtomicJSONStorage, Batched
 from maildaemon.store.transaction import Transaction
@@ -97,6 +98,13 @@ class Store(HealthFiles):
         place is refused (`atomic.StateIOError`), never followed. For `quarantine` and `outbox`."""
         self.ensure()
         return ensure_dir(self.dir / name)
+
+    def key(self, make: bool = True) -> bytes:
+        """The installation's key for our own mail's Message-IDs (store/key.py), made on first
+        use; `make=False`: b"" while there is none (a reader that must not write)."""
+        if not make and not (self.dir / KEY_FILE).exists():
+            return b""
+        return load_key(self.dir)
 
     # --- reading and writing ------------------------------------------------------------
 
