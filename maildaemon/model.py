@@ -2,7 +2,7 @@
 
 A mail from a source is a `RawMail`; a parser turns a trusted notification into a `Change`
 (only what the mail carried: `None` means "not in this mail, keep the stored value"); `apply`
-folds changes into a `Ticket`. The team file becomes a `Team` (see config.py).
+folds changes into a `Ticket`. The team file becomes a `Team` (see config/).
 """
 from __future__ import annotations
 

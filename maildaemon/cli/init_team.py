@@ -1,6 +1,6 @@
 """`maildaemon init`: read the stream's recent mail and print (or write) a team-file proposal.
 
-The reading shell around `propose.py`. Sources: `--from-mbox FILE` (archive.py's streaming reader),
+The reading shell around `maildaemon/propose/`. Sources: `--from-mbox FILE` (archive.py's streaming reader),
 `--from-maildir DIR` (maildir.py), `--from-imap` (the configured `MAILDAEMON_IMAP_*` folder through
 imap.py, read-only), or without any of them the configured stream (`MAILDAEMON_MAILDIR`, else IMAP).
 Only the last `--last N` mails (default 500) are read: an mbox is counted first without keeping

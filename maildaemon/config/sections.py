@@ -15,7 +15,7 @@ from maildaemon.config.values import Problems, address, calendar_date, clock, da
 from maildaemon.errors import ConfigError
 from maildaemon.model import DAYS, Meeting, Member, Outage, Policy
 
-DUTY_WEEKDAYS = DAYS[:5]                    # duty days are business days: Monday to Friday (business.py)
+DUTY_WEEKDAYS = DAYS[:5]                    # duty days are business days: Monday to Friday (workdays.py)
 
 
 # --- [team] --------------------------------------------------------------------------------

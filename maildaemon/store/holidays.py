@@ -11,7 +11,7 @@ from maildaemon.atomic import read_bytes, write_atomic
 
 class HolidayFile:
     """`STATE_DIR/holidays.json`: the public holiday years the holidays package computed, kept for
-    the next process (see business.CalendarCache). Tied to the installed package (its path and
+    the next process (see workdays.CalendarCache). Tied to the installed package (its path and
     mtime): an upgrade computes anew. Best effort: a file that cannot be read or written is no
     cache at all, never an error."""
 
