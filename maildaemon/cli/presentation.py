@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from maildaemon.model import DONE_STATUSES, Team, Ticket
+from maildaemon.model import Team, Ticket
 from maildaemon.people import away_until
 from maildaemon.terminal import safe
 
@@ -73,10 +73,10 @@ def ticket_json(ticket: Ticket, team: Team, now: datetime) -> dict:
     return doc
 
 
-def select(tickets: list[Ticket], include_done: bool, owner: str | None) -> list[Ticket]:
-    """The tickets `tickets` lists, in the order a person on duty works through them: unowned
-    first, then the oldest first (by opening time; the key breaks ties, so the order is stable)."""
-    out = [t for t in tickets if include_done or t.status not in DONE_STATUSES]
+def select(tickets: list[Ticket], owner: str | None) -> list[Ticket]:
+    """The tickets `tickets` lists (of `owner`, if given), in the order a person on duty works
+    through them: unowned first, then the oldest first (by opening time; the key breaks ties)."""
+    out = list(tickets)
     if owner:
         out = [t for t in out if (t.owner or "").lower() == owner.lower()]
     return sorted(out, key=_order)

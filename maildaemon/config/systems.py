@@ -45,7 +45,7 @@ def system(s, i: int, problems: Problems) -> SystemSpec | None:
             problems.run(_regex, rx, f"{where}.fields.{f}", "value")
     status_map = s.get("status_map", {})
     if not isinstance(status_map, dict) or not all(v in STATUSES for v in status_map.values()):
-        problems.append(ConfigError(f"{where}.status_map", "values must be open, waiting-on-user, resolved or closed",
+        problems.append(ConfigError(f"{where}.status_map", f"values must be {', '.join(STATUSES[:-1])} or {STATUSES[-1]}",
                                     "map each of the system's words to one of those"))
     senders = s.get("trusted_senders", [])
     if not isinstance(senders, list) or not all(isinstance(x, str) and sender_pattern_ok(x) for x in senders):
