@@ -17,17 +17,27 @@ def queued(caplog):
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("queued")]
 
 
-def test_quiet_ticks_still_send_the_stale_reminder_at_its_minute(cli, caplog):
+def demo_daemon(cli, caplog, clock: list, rotation: bool = True) -> Daemon:
+    """A daemon on the demo's team and stream (an empty Maildir to follow), at `clock[0]`."""
     cli.team_file.write_text((ROOT / "maildaemon/demo/team.toml").read_text())
     assert cli("import", str(ROOT / "maildaemon/demo/stream.mbox"))[0] == 0
-    (cli.root / "r.txt").write_text(ROTATION)
-    assert cli("rotation", "load", str(cli.root / "r.txt"))[0] == 0
+    if rotation:
+        load_rotation(cli)
     box = cli.root / "stream"
     for sub in ("cur", "new", "tmp"):
         (box / sub).mkdir(parents=True)
-    clock = [datetime(2026, 11, 30, 14, 0, tzinfo=CST)]
-    daemon = Daemon(None, dict(cli.env, MAILDAEMON_MAILDIR=str(box)), lambda: clock[0])
     caplog.set_level(logging.INFO, logger="maildaemon")
+    return Daemon(None, dict(cli.env, MAILDAEMON_MAILDIR=str(box)), lambda: clock[0])
+
+
+def load_rotation(cli) -> None:
+    (cli.root / "r.txt").write_text(ROTATION)
+    assert cli("rotation", "load", str(cli.root / "r.txt"))[0] == 0
+
+
+def test_quiet_ticks_still_send_the_stale_reminder_at_its_minute(cli, caplog):
+    clock = [datetime(2026, 11, 30, 14, 0, tzinfo=CST)]
+    daemon = demo_daemon(cli, caplog, clock)
     daemon.tick()                                              # the 14:00 digest and what else is due
     first = queued(caplog)
     assert any(" unassigned " in q or "unassigned" in q.split()[1] for q in first), first
@@ -45,18 +55,11 @@ def test_quiet_ticks_still_send_the_stale_reminder_at_its_minute(cli, caplog):
 
 
 def test_a_change_of_the_state_is_decided_at_the_next_tick(cli, caplog):
-    cli.team_file.write_text((ROOT / "maildaemon/demo/team.toml").read_text())
-    assert cli("import", str(ROOT / "maildaemon/demo/stream.mbox"))[0] == 0
-    box = cli.root / "stream"
-    for sub in ("cur", "new", "tmp"):
-        (box / sub).mkdir(parents=True)
     clock = [datetime(2026, 11, 30, 9, 31, tzinfo=CST)]
-    daemon = Daemon(None, dict(cli.env, MAILDAEMON_MAILDIR=str(box)), lambda: clock[0])
-    caplog.set_level(logging.INFO, logger="maildaemon")
+    daemon = demo_daemon(cli, caplog, clock, rotation=False)
     daemon.tick()
     assert queued(caplog) == []                                # no rotation: no one on duty
-    (cli.root / "r.txt").write_text(ROTATION)
-    assert cli("rotation", "load", str(cli.root / "r.txt"))[0] == 0
+    load_rotation(cli)
     clock[0] += timedelta(minutes=1)
     daemon.tick()
     assert {q.split()[1] for q in queued(caplog)} >= {"announcement", "unassigned"}
