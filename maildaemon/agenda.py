@@ -7,7 +7,7 @@ tickets) out. Nothing is written.
 It asks the daemon's own policy, never a copy of its rules: at each moment it calls
 `policy.due_reminders` (announcement, silence alarm, meeting briefs, unassigned digest, owner /
 owner-away / user / close reminders, work-done), `policy.handoff_due` and `handoff.handoff`, as
-`duty.plan` does at a tick, and keeps what the outbox would not refuse (`render.message_id`).
+`dispatch.plan` does at a tick, and keeps what the outbox would not refuse (`render.message_id`).
 Each mail listed becomes an outbox record of the simulation (kind, period, tickets, `created_at` =
 its moment), so later moments see it as sent: a reminder comes back only when `repeat_after_days`
 have passed, the digest once per slot, the announcement and the handoff once a week.
@@ -77,7 +77,7 @@ class PlannedMail:
 
 @dataclass
 class Snapshot:
-    """What the agenda reads of the state's `model.Snapshot`, as duty.plan reads it."""
+    """What the agenda reads of the state's `model.Snapshot`, as dispatch.plan reads it."""
     tickets: Sequence[Ticket]                  # open and recently changed
     sent: dict[str, OutboxRecord]              # the outbox by Message-ID
     key: bytes = b""                           # the installation's key (ownmail): the Message-IDs
@@ -266,7 +266,7 @@ class _Run:
         return rotation.nobody_on_duty(self.ledger, self.team, workdays.local_date(at, self.team)) is not None
 
     def whole(self, at: datetime) -> list[Due]:
-        """What the daemon's tick decides at `at` (duty.plan's reminders)."""
+        """What the daemon's tick decides at `at` (dispatch.plan's reminders)."""
         if self.nobody(at):
             return []
         return policy.due_reminders(self.tickets, self.ledger, self.team, self.sent, at, snoozes=self.snap.snoozes,

@@ -31,7 +31,7 @@ from typing import Callable
 
 import schedule
 
-from maildaemon import duty, outbox, policy, workdays
+from maildaemon import dispatch, outbox, policy, workdays
 from maildaemon.config import ConfigError, Settings, load_settings, load_team, read_environment, require_source
 from maildaemon.ingest import ingest
 from maildaemon.model import DONE_STATUSES, Problem
@@ -113,7 +113,7 @@ class Daemon:
         settings: Settings = load_settings(read_environment(self.env_file, self.environ))
         require_source(settings)
         team = load_team(settings.team_file)
-        templates = duty.templates(settings.templates_dir)
+        templates = dispatch.templates(settings.templates_dir)
         store = Store.from_settings(settings)
         store.ensure()
         from maildaemon.store import HolidayFile
@@ -154,7 +154,7 @@ class Daemon:
 
     def tick(self) -> None:
         """Decide and persist what is due now (reminders, announcement, handoff, and SPEC 10's
-        work-done, silence and meeting-brief mails: `duty.plan` reads the snoozes and the stream's
+        work-done, silence and meeting-brief mails: `dispatch.plan` reads the snoozes and the stream's
         health for the policy); the sender thread delivers it and the retries, unless a pass is still
         under way (then the next tick does)."""
         now = self.clock()
@@ -163,11 +163,11 @@ class Daemon:
         if self.quiet is not None and self.quiet[0] == state and now < self.quiet[1]:
             pass                # nothing changed, and nothing falls due before quiet[1] (see below)
         else:
-            mails = duty.due_mails(self.store, self.team, now, self.templates, reminders=True,
+            mails = dispatch.due_mails(self.store, self.team, now, self.templates, reminders=True,
                                    handoff=policy.handoff_due(self.team, now))
-            queued = duty.persist(self.store, self.settings, mails, now)
+            queued = dispatch.persist(self.store, self.settings, mails, now)
             for m in queued:
-                log.info("queued %s", duty.describe(m))
+                log.info("queued %s", dispatch.describe(m))
             self.quiet = None if queued else (self.store.identity(), self._next_due(now))
         if self.settings.smtp is not None:
             self.sender.start(self.store, self.settings.smtp, now)
@@ -184,7 +184,7 @@ class Daemon:
         cap = now + QUIET_MAX
         try:
             from maildaemon import agenda
-            snap, ledger = duty.agenda_snapshot(self.store)
+            snap, ledger = dispatch.agenda_snapshot(self.store)
             found = agenda.agenda(snap, ledger, self.team, now, 1, self.templates)
         except Exception as e:  # noqa: BLE001 - no shortcut, never a missed mail
             log.debug("agenda for the next tick: %s: %s", type(e).__name__, e)
@@ -197,7 +197,7 @@ class Daemon:
     def _say_nobody_on_duty(self, now: datetime) -> None:
         """SPEC 9: while the rotation has no one for this week nothing is sent (`plan` gives no
         mail); the log says so once a day, in the words of `check` and `status`."""
-        missing = duty.nobody_on_duty(self.store, self.team, now)
+        missing = dispatch.nobody_on_duty(self.store, self.team, now)
         day = workdays.local_date(now, self.team)
         if missing and self.nobody_said != day:
             log.error("%s: no mail is sent until a rotation is stored (maildaemon rotation load FILE)", missing)

@@ -85,7 +85,7 @@ def rows(listed: dict[str, list], team: Team, now: datetime) -> dict:
             row(t, **figures_, stale=t.status == "open" and figures_["idle_days"] >= team.policy.stale_after_days))
     out = {k: [row(t) for t in listed[k]] for k in ("opened", "closed", "past_deadline", "over_30_days")}
     return dict(out,
-                unassigned=[row(t, reason=r, suggested=[], suggested_text="")       # filled by duty.suggest_owners
+                unassigned=[row(t, reason=r, suggested=[], suggested_text="")       # filled by dispatch.suggest_owners
                             for t, r in listed["unassigned"]],
                 by_owner=dict(sorted(by_owner.items())),
                 waiting_on_users=[row(t, **waited(t, now, team)) for t in listed["waiting_on_users"]],

@@ -71,7 +71,7 @@ def sample_dues() -> tuple[dict, object]:
 
 
 def _samples(team, mails, ledger, found: dict) -> tuple[dict, object]:
-    from maildaemon import duty, policy, rotation, workdays
+    from maildaemon import dispatch, policy, rotation, workdays
     from maildaemon.demo import Delivered, moments
     from maildaemon.ingest import ingest
     from maildaemon.model import Outage, iso
@@ -87,7 +87,7 @@ def _samples(team, mails, ledger, found: dict) -> tuple[dict, object]:
             ingest(Delivered(mails, moment), store, team, moment, live=False)
             view = store.view()
             dues = policy.due_reminders(view.current(), ledger_now, team, [], moment) \
-                if what == "remind" else [duty.handoff_policy.handoff(view.current(), ledger_now, team, moment)]
+                if what == "remind" else [dispatch.handoff_policy.handoff(view.current(), ledger_now, team, moment)]
             for d in dues:
                 found.setdefault(d.kind, (d, moment))
         tickets = [t for t in store.view().current() if t.owner and t.submitter]

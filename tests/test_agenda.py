@@ -24,7 +24,7 @@ from builders import write_mbox
 from team_file import TEAM_TOML
 from maildaemon.brief import due_briefs
 from maildaemon import agenda as agenda_mod
-from maildaemon import duty, policy, rotation, workdays
+from maildaemon import dispatch, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.config import load_team
 from maildaemon.model import OutboxRecord
@@ -261,7 +261,7 @@ def test_the_agenda_is_the_daemon_ticking_every_five_minutes(cli):
     assert cli("snooze", "goc:500", "--until", "2026-11-25", "--now", NOW)[0] == 0
     team = team_of(cli)
     store = Store(cli.root / "state")
-    snap, ledger = duty.agenda_snapshot(store)
+    snap, ledger = dispatch.agenda_snapshot(store)
     snap.stream = replace(snap.stream, last_applied_at="2026-11-24T16:00:00+00:00")   # then silence
     start = datetime(2026, 11, 24, 12, 0, tzinfo=workdays.zone(team))
     result = agenda_mod.agenda(snap, ledger, team, start, 10, environment())

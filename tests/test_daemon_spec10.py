@@ -1,4 +1,4 @@
-"""The daemon's tick picks up SPEC 10's mails (duty.plan reads the snoozes and the stream's meta):
+"""The daemon's tick picks up SPEC 10's mails (dispatch.plan reads the snoozes and the stream's meta):
 the silence alarm at the threshold, once, and a meeting brief in its window. In process, with a
 Maildir source read live by `sync` and the clock passed in."""
 import logging

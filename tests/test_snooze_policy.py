@@ -1,6 +1,6 @@
 """Snooze honoured (SPEC 10): a snoozed ticket gets no owner, user, close or work-done mail and is
 left out of the unassigned digest until the end of its day (team time); the handoff lists it with
-its date and reason. The records are plain data passed to the pure policy (duty.plan reads them).
+its date and reason. The records are plain data passed to the pure policy (dispatch.plan reads them).
 
 Moments: Alan on duty the week of 2026-11-16 (America/Chicago); snoozes until Wednesday 11-18, so
 Wednesday 14:00 is still snoozed and Thursday 09:30 is not.
@@ -132,7 +132,7 @@ def test_the_handoff_says_none_without_snoozes():
     assert "Snoozed tickets (0):\n  none\n" in compose(ENV, due, TEAM, FRIDAY).text
 
 
-# --- through the state: duty.plan reads the snooze records -----------------------------------------
+# --- through the state: dispatch.plan reads the snooze records -----------------------------------------
 
 def test_remind_dry_run_honours_a_snooze_stored_by_the_snooze_command(cli):
     store = Store(cli.root / "state")

@@ -32,11 +32,11 @@ def add_parser(add) -> None:
 
 def compute(ctx):
     from maildaemon import agenda as agenda_mod
-    from maildaemon import duty, workdays
+    from maildaemon import dispatch, workdays
     team = ctx.team
     workdays.check_holidays(team)
-    env = duty.templates(ctx.settings.templates_dir)          # a broken override: exit 2, as remind
-    snap, ledger = duty.agenda_snapshot(ctx.store)
+    env = dispatch.templates(ctx.settings.templates_dir)          # a broken override: exit 2, as remind
+    snap, ledger = dispatch.agenda_snapshot(ctx.store)
     overrides = ctx.settings.templates_dir
     exact = bool(overrides) and (overrides / "handoff.subject.j2").exists()
     return agenda_mod.agenda(snap, ledger, team, ctx.now, ctx.args.days, env, exact_handoff=exact)

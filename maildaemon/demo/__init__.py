@@ -21,7 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from maildaemon import duty, rotation, workdays
+from maildaemon import dispatch, rotation, workdays
 from maildaemon.config import DAYS, Settings, load_team, parse_now
 from maildaemon.ingest import ingest
 from maildaemon.model import RawMail, Team
@@ -95,7 +95,7 @@ def play_week(out: Callable[[str], None], now: str | None = None) -> Week:
     mails = [(read_mail(raw).date, raw) for raw in (m.as_bytes() for m in mailbox.mbox(str(bundled("stream.mbox"))))]
     out(f"maildaemon demo: {team.name}, {len(team.members)} members, duty week of {WEEK} "
         f"({team.timezone}); {len(mails)} notifications in the stream; mail goes to {OUT}/\n")
-    env = duty.templates(None)
+    env = dispatch.templates(None)
     written = 0
     logging.getLogger("maildaemon").setLevel(logging.ERROR)     # the demo prints its own story
     days_seen = set()
@@ -110,13 +110,13 @@ def play_week(out: Callable[[str], None], now: str | None = None) -> Week:
             out(f"{stamp}  stream: {counts.line()}")
         if not workdays.is_business_day(moment.date(), team) and what == "remind":
             continue
-        due = duty.due_mails(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
-        new, _ = duty.commit(store, settings, due, moment)
+        due = dispatch.due_mails(store, team, moment, env, reminders=what == "remind", handoff=what == "handoff")
+        new, _ = dispatch.commit(store, settings, due, moment)
         for m in new:
             written += 1
             name = f"{written:02d}-{(store.dir / 'outbox' / _file(m)).name}"
             shutil.copyfile(store.dir / "outbox" / _file(m), OUT / name)
-            out(f"{stamp}  {duty.describe(m)}")
+            out(f"{stamp}  {dispatch.describe(m)}")
     ingest(Delivered(mails, end), store, team, end, live=False)
     for entry in Quarantine(store.dir).list():
         out(f"quarantined {entry.id}: {entry.reason}")

@@ -105,7 +105,7 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
             hours = business_hours_between(parse_iso(since), now, team)
             if hours >= team.policy.unassigned_after_hours:
                 waiting.append(ticket_row(t, team, now, reason=reason, hours=tenths(hours),
-                                          suggested=[], suggested_text=""))   # filled by duty.suggest_owners
+                                          suggested=[], suggested_text=""))   # filled by dispatch.suggest_owners
         if flags(t):
             flagged.append(ticket_row(t, team, now, flags=flags(t)))
     if not waiting and not resumed:
@@ -118,7 +118,7 @@ def unassigned_digest(open_tickets: Sequence[Ticket], team: Team, now: datetime,
                tickets=tuple(r["key"] for r in waiting),
                data={"tickets": waiting, "flagged": flagged, "meetings": meetings, "day": slot.day.isoformat(),
                      "slot": slot.at.strftime("%H:%M"), "resumed": resumed,
-                     "rotation_conflicts": [],                 # filled by duty.plan for a digest that goes out
+                     "rotation_conflicts": [],                 # filled by dispatch.plan for a digest that goes out
                      "key_width": key_width(waiting + flagged)})
 
 

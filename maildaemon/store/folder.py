@@ -135,7 +135,7 @@ class Store(HealthFiles):
 
     def snapshot(self) -> Snapshot:
         """One read of the state: the tickets that are open or recent, the rotation, the outbox,
-        the snoozes and the health; what `duty.plan` and the agenda decide from."""
+        the snoozes and the health; what `dispatch.plan` and the agenda decide from."""
         snap = self.view().snapshot()
         return replace(snap, health=self.with_files(snap.health))
 

@@ -1,4 +1,4 @@
-"""duty.plan is a pure function of (snapshot, team, now, templates, key): what is due is decided from
+"""dispatch.plan is a pure function of (snapshot, team, now, templates, key): what is due is decided from
 one `model.Snapshot` built here in memory, without a state folder, and the outbox of the snapshot
 is what keeps a mail from being decided twice."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import spec10
 from builders import ALAN, LEDGER, liso, local
-from maildaemon import duty
+from maildaemon import dispatch
 from maildaemon.model import Health, OutboxRecord, RotationWeek, Snapshot, Snooze
 from maildaemon.render import environment
 
@@ -26,7 +26,7 @@ def kinds(mails) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def plan(snapshot, now=WEDNESDAY, **kw):
-    return duty.plan(snapshot, spec10.TEAM, now, ENV, KEY, mime=False, **kw)
+    return dispatch.plan(snapshot, spec10.TEAM, now, ENV, KEY, mime=False, **kw)
 
 
 def test_the_mails_due_come_from_the_snapshot_alone():
@@ -43,7 +43,7 @@ def test_what_the_outbox_of_the_snapshot_holds_is_not_decided_again():
     assert plan(state(spec10.unowned(), spec10.stale(), outbox=held)) == []
     # the key is part of a Message-ID: with another key the records are other mails, and only
     # what they say was sent counts (the owner reminder waits `repeat_after_days`)
-    again = duty.plan(state(spec10.unowned(), spec10.stale(), outbox=held), spec10.TEAM, WEDNESDAY, ENV, b"x" * 32,
+    again = dispatch.plan(state(spec10.unowned(), spec10.stale(), outbox=held), spec10.TEAM, WEDNESDAY, ENV, b"x" * 32,
                       mime=False)
     assert kinds(again) == [("announcement", ()), ("unassigned", ("goc:41250",))]
 

@@ -1,4 +1,4 @@
-"""Acting for the person on duty: policy -> render -> outbox -> send, in that order.
+"""Dispatching the duty's mail: policy -> render -> outbox -> send, in that order.
 
 The imperative shell around the pure `policy` and `handoff`: read a snapshot of the state, decide
 what is due at `now`, render it, persist it in the outbox (skipping what the outbox already has:
@@ -12,17 +12,17 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from maildaemon import handoff as handoff_policy
-from maildaemon import agenda, brief, outbox, policy, rotation, workdays
-from maildaemon.config import Settings
-from maildaemon.model import Outgoing, Snapshot, Team
 from jinja2 import Environment
 
-from maildaemon.config import ConfigError
+from maildaemon import agenda, brief, outbox, policy, rotation, workdays
+from maildaemon import handoff as handoff_policy
+from maildaemon.config import Settings
+from maildaemon.errors import ConfigError
+from maildaemon.model import Outgoing, Snapshot, Team
 from maildaemon.render import TemplateProblem, check_templates, compose, environment, message_id
 from maildaemon.store import Store
 
-log = logging.getLogger("maildaemon.duty")
+log = logging.getLogger("maildaemon.dispatch")
 
 
 def templates(overrides: Path | None, cache: Path | None = None) -> Environment:
