@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from maildaemon.config import load_settings, load_team, parse_now, read_environment
 from maildaemon.errors import UsageError
-from maildaemon.store import Store
+from maildaemon.store import HolidayFile, Store
 
 __all__ = ["Context", "UsageError", "number_of", "parse_now"]
 
@@ -45,8 +45,14 @@ class Context:
             parse_now(self._now_value[0], timezone.utc, self._now_value[1])
 
     @cached_property
+    def holidays(self) -> HolidayFile:
+        """The holiday years computed before (STATE_DIR/holidays.json): a code found there needs no
+        check at load, a year found there no holidays package (0.12 s of every command saved)."""
+        return HolidayFile(self.settings.state_dir)
+
+    @cached_property
     def team(self):
-        return load_team(self.settings.team_file)
+        return load_team(self.settings.team_file, self.holidays.known)
 
     @cached_property
     def store(self) -> Store:
@@ -54,8 +60,7 @@ class Context:
         store = Store.from_settings(self.settings)
         store.check()
         from maildaemon import workdays
-        from maildaemon.store import HolidayFile
-        workdays.use_calendar_cache(HolidayFile(store.dir))       # 0.12 s of every command saved
+        workdays.use_calendar_cache(self.holidays)
         return store
 
     @property

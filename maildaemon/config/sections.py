@@ -38,15 +38,15 @@ def trusted_senders(t: dict) -> list[str]:
     return trusted
 
 
-def holidays(t: dict) -> str | None:
+def holidays(t: dict, known=None) -> str | None:
     """A country (and subdivision) the holidays package knows: checked now, not at the first
-    reminder (SPEC 3)."""
+    reminder (SPEC 3), unless `known(code)` says calendars were built for it already."""
     code = t.get("holidays")
     if code is None:
         return None
     if not (isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,3})?", code)):
         raise ConfigError("team.holidays", f"{code!r} is not a country code", 'use e.g. "US" or "DE", or leave it out')
-    reason = _unsupported_holidays(code)
+    reason = None if known is not None and known(code) else _unsupported_holidays(code)
     if reason:
         raise ConfigError("team.holidays", f"{code!r} is not supported by the holidays package ({reason})",
                           'use a supported ISO 3166 code such as "US", "US-CA" or "DE", or leave it out')

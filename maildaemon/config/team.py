@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 from maildaemon.config import sections
 from maildaemon.config.keys import unknown_keys
@@ -16,10 +17,12 @@ from maildaemon.errors import ConfigError
 from maildaemon.model import Team
 
 
-def load_team(path: Path) -> Team:
+def load_team(path: Path, known_holidays: Callable[[str], bool] | None = None) -> Team:
     """Read and validate the team file. Errors name the TOML key, e.g. `team.timezone`; with several
-    problems the first is raised and says how many more there are (`check_team_file` lists them)."""
-    team, problems = validate_team_file(path)
+    problems the first is raised and says how many more there are (`check_team_file` lists them).
+    `known_holidays(code)`: True for a holidays code this installation has built calendars for
+    (store.HolidayFile), which needs no check (the holidays package's import is 35 ms a command)."""
+    team, problems = validate_team_file(path, known_holidays)
     if problems:
         raise _first(problems)
     return team
@@ -31,7 +34,8 @@ def check_team_file(path: Path | str) -> list[str]:
     return [str(p) for p in validate_team_file(Path(path))[1]]
 
 
-def validate_team_file(path: Path) -> tuple[Team | None, list[ConfigError]]:
+def validate_team_file(path: Path, known_holidays: Callable[[str], bool] | None = None
+                       ) -> tuple[Team | None, list[ConfigError]]:
     """The team, or None and every problem found (a missing or unreadable file is one problem)."""
     if path.is_dir():
         return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} is a folder, not a team file",
@@ -46,7 +50,7 @@ def validate_team_file(path: Path) -> tuple[Team | None, list[ConfigError]]:
     except OSError as e:
         return None, [ConfigError("MAILDAEMON_TEAM_FILE", f"{path} cannot be read ({e.strerror or e})",
                                   "make it readable by the user maildaemon runs as")]
-    return validate_team(data)
+    return validate_team(data, known_holidays)
 
 
 def team_from_dict(data: dict) -> Team:
@@ -67,7 +71,8 @@ def _first(problems: list[ConfigError]) -> ConfigError:
                        "`maildaemon check` lists them all)")
 
 
-def validate_team(data: dict) -> tuple[Team | None, list[ConfigError]]:
+def validate_team(data: dict, known_holidays: Callable[[str], bool] | None = None
+                  ) -> tuple[Team | None, list[ConfigError]]:
     """The team and [], or None and every problem of the parsed team file, in file order as far as
     possible: unknown keys first (a typo is the cause of the `missing` it leads to, which is then not
     repeated), then each value, then values that contradict each other."""
@@ -82,7 +87,7 @@ def validate_team(data: dict) -> tuple[Team | None, list[ConfigError]]:
     trusted = problems.run(sections.trusted_senders, t)
     duty_start = problems.run(weekday, t.get("duty_start", "mon"), "team.duty_start")
     work_hours = problems.run(hours, t.get("work_hours", "09:00-17:00"))
-    holidays = problems.run(sections.holidays, t)
+    holidays = problems.run(sections.holidays, t, known_holidays)
     auth = problems.run(sections.authentication, t)
     policy_table = problems.run(table, data, "policy")
     policy = sections.policy(policy_table or {}, problems)

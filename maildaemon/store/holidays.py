@@ -51,6 +51,11 @@ class HolidayFile:
         except (TypeError, ValueError):
             return None
 
+    def known(self, code: str) -> bool:
+        """True if the installed holidays package built a calendar for `code` (so it supports it)."""
+        prefix = f"{code}:"
+        return any(k.startswith(prefix) for k in self._load()["years"])
+
     def put(self, code: str, year: int, days: dict[int, str]) -> None:
         data = self._load()
         data["years"][f"{code}:{year}"] = sorted([o, n] for o, n in days.items())
