@@ -142,31 +142,38 @@ class Ticket:
     @classmethod
     def from_doc(cls, doc: dict) -> "Ticket":
         """A stored document back as a Ticket (every command decodes the open and recent ones)."""
-        names = _TICKET_FIELDS or _ticket_fields()
-        values = {k: v for k, v in doc.items() if k in names}
+        defaults, required = _fields(cls)
+        values = {k: v for k, v in doc.items() if k in defaults or k in required}
         for name in ("assignees", "assignment_order", "cc"):
             if name in values:
                 values[name] = tuple(values[name] or ())
         if "links" in values:
             values["links"] = tuple(dict(x) for x in values["links"] or ())
-        entries = []
-        for h in values.get("history") or ():
-            h = dict(h)
-            h["kinds"] = tuple(h.get("kinds") or ())
-            entries.append(HistoryEntry(**h))
-        values["history"] = tuple(entries)
+        values["history"] = tuple(_built(HistoryEntry, dict(h, kinds=tuple(h.get("kinds") or ())))
+                                  for h in values.get("history") or ())
         if "messages" not in doc:                # written before the count was kept: all history inline
             values["messages"] = len(values["history"])
+        return _built(cls, values)
+
+
+@functools.cache
+def _fields(cls) -> tuple[dict, frozenset]:
+    """A dataclass's fields with their defaults, and the names of those without one."""
+    fields = dataclasses.fields(cls)
+    return ({f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
+            frozenset(f.name for f in fields if f.default is dataclasses.MISSING))
+
+
+def _built(cls, values: dict):
+    """`cls(**values)` for a frozen dataclass without __post_init__, minus the per-field
+    object.__setattr__ of its __init__ (half the cost of decoding a ticket); values that do not
+    fit go through __init__, to fail as it fails."""
+    defaults, required = _fields(cls)
+    if not required <= values.keys() or not values.keys() <= defaults.keys() | required:
         return cls(**values)
-
-
-_TICKET_FIELDS: frozenset[str] = frozenset()
-
-
-def _ticket_fields() -> frozenset[str]:
-    global _TICKET_FIELDS
-    _TICKET_FIELDS = frozenset(f.name for f in dataclasses.fields(Ticket))
-    return _TICKET_FIELDS
+    obj = object.__new__(cls)
+    obj.__dict__.update(defaults, **values)
+    return obj
 
 
 _STATUS_KINDS = frozenset((CREATED, STATUS, CLOSED, REOPENED))
@@ -363,11 +370,8 @@ class Team:
 
 @dataclass(frozen=True)
 class Due:
-    """A mail the policy says is due: what it is about, to whom, signed by whom, and its data.
-
-    (kind, tickets, period) identify it: the same three always give the same Message-ID, so a
-    mail re-decided after a crash or a restart is recognised and never sent twice.
-    """
+    """A mail the policy says is due. (kind, tickets, period) identify it: the same three give the
+    same Message-ID, so a mail re-decided after a crash or a restart is never sent twice."""
     kind: str                      # unassigned | owner | owner-away | user | close | announce | handoff
     period: str                    # e.g. "2026-11-24T09:30", "2026-11-24", "week-2026-11-23"
     to: tuple[str, ...]
@@ -392,5 +396,4 @@ class Outgoing:
     text: str = field(default="", repr=False, compare=False)   # the text part as rendered
 
 
-# The weekdays as the team file writes them (`duty_start = "mon"`), indexed by date.weekday().
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # as the team file writes them, by date.weekday()
