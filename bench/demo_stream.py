@@ -103,24 +103,23 @@ def _github(number: int, path: str, when: datetime, name: str, login: str, text:
     return m.as_bytes()
 
 
-def _out_of_office() -> bytes:
+def _plain(sender: str, subject: str, when: datetime, message_id: str, text: str, **headers: str) -> bytes:
+    """A one-part mail to the list that no ticket system wrote."""
     m = EmailMessage()
-    m["From"] = "Carol Admin <carol@example.edu>"
-    m["To"] = LIST
-    m["Subject"] = "Automatic reply: [rt.example.org #1234] Cannot install client"
-    m["Date"] = format_datetime(at(25, 12, 0))
-    m["Message-ID"] = "<ooo-20261125-1200@example.edu>"
-    m["Auto-Submitted"] = "auto-replied"
-    m.set_content("I am out of the office until Monday, November 30.")
+    m["From"], m["To"], m["Subject"] = sender, LIST, subject
+    m["Date"], m["Message-ID"] = format_datetime(when), message_id
+    for name, value in headers.items():
+        m[name.replace("_", "-")] = value
+    m.set_content(text)
     return m.as_bytes()
+
+
+def _out_of_office() -> bytes:
+    return _plain("Carol Admin <carol@example.edu>", "Automatic reply: [rt.example.org #1234] Cannot install client",
+                  at(25, 12, 0), "<ooo-20261125-1200@example.edu>",
+                  "I am out of the office until Monday, November 30.", Auto_Submitted="auto-replied")
 
 
 def _forged() -> bytes:
-    m = EmailMessage()
-    m["From"] = "GOC Ticket <ticket@example.net>"
-    m["To"] = LIST
-    m["Subject"] = "Pilot jobs fail at Example site ISSUE=41234 PROJ=71"
-    m["Date"] = format_datetime(at(25, 14, 0))
-    m["Message-ID"] = "<forged-41234@example.net>"
-    m.set_content("Ticket ID: 41234\nStatus: Closed\nAssignees: Mallory\n")
-    return m.as_bytes()
+    return _plain("GOC Ticket <ticket@example.net>", "Pilot jobs fail at Example site ISSUE=41234 PROJ=71",
+                  at(25, 14, 0), "<forged-41234@example.net>", "Ticket ID: 41234\nStatus: Closed\nAssignees: Mallory\n")

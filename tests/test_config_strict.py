@@ -34,42 +34,39 @@ def append(cli, text: str) -> None:
 
 # --- unknown keys and tables ---------------------------------------------------------------------
 
-def test_a_misspelt_team_key_names_the_nearest_known_one(cli):
-    edit(cli, 'timezone = "America/Chicago"', 'timezon = "America/Chicago"')
-    assert refused(cli) == "maildaemon: team.timezon: unknown key in [team]; did you mean timezone?\n"
+UNKNOWN = {       # a mistake (old text -> new text; old None: appended) and the one line it gets
+    "a misspelt team key names the nearest known one": (
+        'timezone = "America/Chicago"', 'timezon = "America/Chicago"',
+        "team.timezon: unknown key in [team]; did you mean timezone?"),
+    "a misspelt policy key names the nearest known one": (
+        None, "\n[policy]\nstale_days = 3\n",
+        "policy.stale_days: unknown key in [policy]; did you mean stale_after_days?"),
+    "an unknown table is refused with the tables there are": (
+        None, "\n[extra]\nanswer = 42\n",
+        "extra: unknown table [extra]; remove it; the tables are [team], [policy], [[members]], [[outages]], "
+        "[[meetings]], [[systems]]"),
+    "a misspelt member key is one line, not also a missing email": (
+        'email = "alan@example.org"', 'emial = "alan@example.org"',
+        "members[2].emial: unknown key in [[members]]; did you mean email?"),
+    "an unknown meeting key lists the keys there are": (
+        None, '\n[[meetings]]\nday = "wed"\ntime = "16:00"\nname = "Operations meeting"\nroom = "B12"\n',
+        "meetings[0].room: unknown key in [[meetings]]; remove it; the keys of [[meetings]] are day, time, name, "
+        "brief, brief_minutes"),
+    "misspelt members are refused, not read as a team of nobody": (
+        "[[members]]", "[[membres]]", "membres: unknown table [[membres]]; did you mean [[members]]?"),
+    "a key in the wrong table says where it belongs": (
+        "[team]\n", "[team]\nstale_after_days = 3\n",
+        "team.stale_after_days: unknown key in [team]; stale_after_days belongs in [policy]: move it there"),
+}
 
 
-def test_a_misspelt_policy_key_names_the_nearest_known_one(cli):
-    append(cli, "\n[policy]\nstale_days = 3\n")
-    assert refused(cli) == "maildaemon: policy.stale_days: unknown key in [policy]; did you mean stale_after_days?\n"
-
-
-def test_an_unknown_table_is_refused_with_the_tables_there_are(cli):
-    append(cli, "\n[extra]\nanswer = 42\n")
-    assert refused(cli) == ("maildaemon: extra: unknown table [extra]; remove it; the tables are [team], [policy], "
-                            "[[members]], [[outages]], [[meetings]], [[systems]]\n")
-
-
-def test_a_misspelt_member_key_is_one_line_not_also_a_missing_email(cli):
-    edit(cli, 'email = "alan@example.org"', 'emial = "alan@example.org"')
-    assert refused(cli) == "maildaemon: members[2].emial: unknown key in [[members]]; did you mean email?\n"
-
-
-def test_an_unknown_meeting_key_lists_the_keys_there_are(cli):
-    append(cli, '\n[[meetings]]\nday = "wed"\ntime = "16:00"\nname = "Operations meeting"\nroom = "B12"\n')
-    assert refused(cli) == ("maildaemon: meetings[0].room: unknown key in [[meetings]]; "
-                            "remove it; the keys of [[meetings]] are day, time, name, brief, brief_minutes\n")
-
-
-def test_misspelt_members_are_refused_not_read_as_a_team_of_nobody(cli):
-    edit(cli, "[[members]]", "[[membres]]", count=3)
-    assert refused(cli) == "maildaemon: membres: unknown table [[membres]]; did you mean [[members]]?\n"
-
-
-def test_a_key_in_the_wrong_table_says_where_it_belongs(cli):
-    edit(cli, "[team]\n", "[team]\nstale_after_days = 3\n")
-    assert refused(cli) == ("maildaemon: team.stale_after_days: unknown key in [team]; "
-                            "stale_after_days belongs in [policy]: move it there\n")
+@pytest.mark.parametrize("old, new, line", UNKNOWN.values(), ids=UNKNOWN.keys())
+def test_an_unknown_key_or_table_is_one_line_naming_the_fix(cli, old, new, line):
+    if old is None:
+        append(cli, new)
+    else:
+        edit(cli, old, new, count=3 if old == "[[members]]" else 1)
+    assert refused(cli) == f"maildaemon: {line}\n"
 
 
 def test_a_key_above_every_table_says_which_table_it_belongs_in():

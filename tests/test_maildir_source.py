@@ -157,26 +157,14 @@ def test_per_mail_positions_grow_and_the_last_is_the_batch_position(tmp_path):
         assert rest == [f"maildir:k{i}" for i in range(n + 1, 8)]
 
 
-RSS_SCRIPT = r"""
-def peak_rss():
-    # VmHWM: this process's own high-water mark. Not ru_maxrss: Linux keeps that across fork and
-    # exec, so the child would start with the test runner's peak (which holds the test mail).
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
-import json, sys
+MAKE_SOURCE = """
 from maildaemon.source.maildir import MaildirSource
 source = MaildirSource(sys.argv[1], max_bytes=int(sys.argv[2]))
-base = peak_rss()
-mails = [(len(m.data), m.oversize) for batch, _ in source.batches(None) for m in batch]
-peak = peak_rss()
-print(json.dumps({"growth": peak - base, "mails": mails}))
 """
 
 
 def test_memory_stays_bounded_by_the_limit_not_the_mail(tmp_path):
-    import json
-    import subprocess
-    import sys
+    from rss import read_in_child
     limit = 1024 * 1024
     box = make_maildir(tmp_path / "box")
     deliver(box, "a", msg(1), 1000)
@@ -185,10 +173,7 @@ def test_memory_stays_bounded_by_the_limit_not_the_mail(tmp_path):
         for _ in range(60):
             f.write(b"y" * 999_999 + b"\n")
     os.utime(box / "new" / "b", (2000, 2000))
-    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(box), str(limit)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = read_in_child(MAKE_SOURCE, box, limit)
     assert result["mails"] == [[len(msg(1)), 0], [len(HEADER), len(HEADER) + 60_000_000]]
     assert result["growth"] < 4 * limit, result
 

@@ -233,42 +233,27 @@ def test_per_mail_positions_increase_and_the_last_is_the_batch_position(dovecot)
         assert all(m.position["uidvalidity"] == after["uidvalidity"] for m in mails)
 
 
-RSS_SCRIPT = r"""
-def peak_rss():
-    # VmHWM: this process's own high-water mark. Not ru_maxrss: Linux keeps that across fork and
-    # exec, so the child would start with the test runner's peak (which holds the test mail).
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
-import json, os, sys
+MAKE_SOURCE = """
 from imapclient import SocketTimeout
 from maildaemon.config import ServerSettings
 from maildaemon.source.imap import ImapSource
 settings = ServerSettings(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2],
                           password=os.environ["TEST_IMAP_PASSWORD"], security="plain")
 source = ImapSource(settings, timeout=SocketTimeout(connect=5, read=30), max_bytes=int(sys.argv[3]))
-base = peak_rss()
-mails = [(len(m.data), m.oversize) for batch, _ in source.batches(None) for m in batch]
-peak = peak_rss()
-print(json.dumps({"growth": peak - base, "mails": mails}))
 """
 
 
 def test_memory_stays_bounded_by_the_limit_not_the_mail(dovecot):
     """A 60 MB mail with a 1 MiB limit: the reading process grows by less than 4x the limit."""
-    import json
     import os
-    import subprocess
-    import sys
+    from rss import read_in_child
     limit = 1024 * 1024
     header, huge = big("huge", 60 * 1000 * 1000)
     dovecot.append(msg(1))
     dovecot.append(huge)
     dovecot.append(msg(3))
-    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(dovecot.port), dovecot.user, str(limit)],
-                          env=dict(os.environ, TEST_IMAP_PASSWORD=dovecot.password), capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = read_in_child(MAKE_SOURCE, dovecot.port, dovecot.user, limit,
+                           env=dict(os.environ, TEST_IMAP_PASSWORD=dovecot.password))
     assert result["mails"] == [[len(msg(1)), 0], [len(header), len(huge)], [len(msg(3)), 0]]
     assert result["growth"] < 4 * limit, result
 
