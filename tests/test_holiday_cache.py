@@ -42,3 +42,29 @@ def test_a_broken_or_foreign_cache_file_is_ignored(tmp_path):
     finally:
         workdays.use_calendar_cache(workdays.CalendarCache())
         fresh()
+
+
+def test_a_code_with_cached_calendars_loads_without_the_package_and_a_new_one_is_still_checked(cli):
+    """The team file's `holidays` is checked against the package at load (SPEC 3) unless this
+    installation built calendars for it already; a code the file does not know is still refused."""
+    import os
+    import subprocess
+    import sys
+    cli.team_file.write_text(cli.team_file.read_text().replace("[team]\n", '[team]\nholidays = "US"\n', 1))
+    (cli.root / "state").mkdir(mode=0o700)
+    try:                                 # what the first command that counts business time does
+        workdays.use_calendar_cache(HolidayFile(cli.root / "state"))
+        fresh()
+        workdays._year("US", 2026)
+    finally:
+        workdays.use_calendar_cache(workdays.CalendarCache())
+        fresh()
+    assert HolidayFile(cli.root / "state").known("US") and not HolidayFile(cli.root / "state").known("XX")
+    probe = ("import sys; from maildaemon.cli import main; code = main(['tickets']); "
+             "print(code, 'holidays' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ, **cli.env), capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+    cli.team_file.write_text(cli.team_file.read_text().replace('holidays = "US"', 'holidays = "XX"'))
+    code, out, err = cli("tickets")
+    assert code == 2 and "team.holidays: 'XX' is not supported by the holidays package" in err, err
