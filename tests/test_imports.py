@@ -25,8 +25,8 @@ def statements(tree: ast.AST):
 
 def imported(name: str, path: Path, known) -> set[str]:
     """The maildaemon modules that `name` (at `path`) imports anywhere in its source: `from X
-    import Y` is module X.Y when that is a module, else X; importing a submodule is not counted as
-    importing its package's __init__ (an edge of its own only where the source names it)."""
+    import Y` is an edge to X (Python runs X first) and to X.Y when that is a module; `import X.Y`
+    names X.Y only."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = set()
     for node in statements(ast.parse(path.read_text(), str(path))):
@@ -37,8 +37,8 @@ def imported(name: str, path: Path, known) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            for alias in node.names:
-                out.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+            out.add(base)
+            out.update(f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known)
     return {m for m in out if m in known and m != name}
 
 

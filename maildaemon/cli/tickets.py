@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from maildaemon.cli import presentation
+from maildaemon.cli.presentation import local, select, ticket_json, tickets_table
 from maildaemon.cli.context import UsageError
 from maildaemon.terminal import dumps, safe
 
@@ -20,17 +20,17 @@ def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
     owner = _owner_email(team, ctx.args.owner)
-    chosen = presentation.select(view.tickets() if ctx.args.all else view.open_tickets(), owner)
+    chosen = select(view.tickets() if ctx.args.all else view.open_tickets(), owner)
     if ctx.args.json:
         from maildaemon import suggest
         # learnt from the open and recent tickets (the last quarter of the stream): recent owners
         # know today's problems, and the years behind stay unread (issue 14)
         suggested = suggest.suggested_owners(view.current(), team, now)
-        ctx.out(dumps([dict(presentation.ticket_json(t, team, now),
+        ctx.out(dumps([dict(ticket_json(t, team, now),
                             **({"suggested_owners": suggested.get(t.key, [])} if suggest.wants_suggestion(t) else {}))
                        for t in chosen], indent=2))
     else:
-        ctx.stdout.write(presentation.tickets_table(chosen, team))
+        ctx.stdout.write(tickets_table(chosen, team))
     return 0
 
 
@@ -58,9 +58,9 @@ def ticket(ctx) -> int:
     t = view.find_ticket(key)
     if t is None:
         raise UsageError(f"maildaemon ticket: no ticket {safe(key)} (see `maildaemon tickets --all`)")
-    data = presentation.ticket_json(t, team, now)
+    data = ticket_json(t, team, now)
     tz = ZoneInfo(team.timezone)
-    history = [dict(h.__dict__, at=presentation.local(h.at, tz)) for h in view.history(t.key)]
+    history = [dict(h.__dict__, at=local(h.at, tz)) for h in view.history(t.key)]
     if ctx.args.json:
         ctx.out(dumps(dict(data, history=history), indent=2))
     else:

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Callable
 
-from maildaemon.config import sections
+import maildaemon.config.sections as sections
 from maildaemon.config.keys import unknown_keys
 from maildaemon.config.systems import system
 from maildaemon.config.values import Problems, address, array, hours, string, table, weekday
