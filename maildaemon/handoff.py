@@ -80,9 +80,9 @@ def rows(listed: dict[str, list], team: Team, now: datetime) -> dict:
     row = lambda t, **kw: ticket_row(t, team, now, **kw)  # noqa: E731
     by_owner: dict[str, list[dict]] = {}
     for t in listed["by_owner"]:
-        figures_ = idle(t, now, team)
-        by_owner.setdefault(name_or_unassigned(team, t.owner), []).append(
-            row(t, **figures_, stale=t.status == "open" and figures_["idle_days"] >= team.policy.stale_after_days))
+        idle_figures = idle(t, now, team)
+        stale = t.status == "open" and idle_figures["idle_days"] >= team.policy.stale_after_days
+        by_owner.setdefault(name_or_unassigned(team, t.owner), []).append(row(t, **idle_figures, stale=stale))
     out = {k: [row(t) for t in listed[k]] for k in ("opened", "closed", "past_deadline", "over_30_days")}
     return dict(out,
                 unassigned=[row(t, reason=r, suggested=[], suggested_text="")       # filled by dispatch.suggest_owners

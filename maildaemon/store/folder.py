@@ -46,6 +46,7 @@ class Store(HealthFiles):
         self.quarantine_days = quarantine_days
         self._cached: tuple | None = None          # (file identity, View) of the last view()
         self._indexes: dict[str, Index] = {}
+        self._key: bytes | None = None               # the key file, once read (see key())
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -102,9 +103,11 @@ class Store(HealthFiles):
     def key(self, make: bool = True) -> bytes:
         """The installation's key for our own mail's Message-IDs (store/key.py), made on first
         use; `make=False`: b"" while there is none (a reader that must not write)."""
-        if not make and not (self.dir / KEY_FILE).exists():
-            return b""
-        return load_key(self.dir)
+        if self._key is None:                  # read once: it never changes while we run
+            if not make and not (self.dir / KEY_FILE).exists():
+                return b""
+            self._key = load_key(self.dir)
+        return self._key
 
     # --- reading and writing ------------------------------------------------------------
 
