@@ -142,8 +142,8 @@ class Ticket:
     @classmethod
     def from_doc(cls, doc: dict) -> "Ticket":
         """A stored document back as a Ticket (every command decodes the open and recent ones)."""
-        defaults, required = _fields(cls)
-        values = {k: v for k, v in doc.items() if k in defaults or k in required}
+        names = _fields(cls)[2]
+        values = {k: v for k, v in doc.items() if k in names}
         for name in ("assignees", "assignment_order", "cc"):
             if name in values:
                 values[name] = tuple(values[name] or ())
@@ -157,19 +157,20 @@ class Ticket:
 
 
 @functools.cache
-def _fields(cls) -> tuple[dict, frozenset]:
-    """A dataclass's fields with their defaults, and the names of those without one."""
+def _fields(cls) -> tuple[dict, frozenset, frozenset]:
+    """A dataclass's fields with their defaults, the names of those without one, and all names."""
     fields = dataclasses.fields(cls)
     return ({f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
-            frozenset(f.name for f in fields if f.default is dataclasses.MISSING))
+            frozenset(f.name for f in fields if f.default is dataclasses.MISSING),
+            frozenset(f.name for f in fields))
 
 
 def _built(cls, values: dict):
     """`cls(**values)` for a frozen dataclass without __post_init__, minus the per-field
     object.__setattr__ of its __init__ (half the cost of decoding a ticket); values that do not
     fit go through __init__, to fail as it fails."""
-    defaults, required = _fields(cls)
-    if not required <= values.keys() or not values.keys() <= defaults.keys() | required:
+    defaults, required, names = _fields(cls)
+    if not required <= values.keys() or not values.keys() <= names:
         return cls(**values)
     obj = object.__new__(cls)
     obj.__dict__.update(defaults, **values)

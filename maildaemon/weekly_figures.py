@@ -9,7 +9,6 @@ business hours, per week (`weekly_medians`) and over a span (`median_hours`). Pu
 """
 from __future__ import annotations
 
-import statistics
 from datetime import datetime, timedelta
 from typing import Sequence
 
@@ -168,7 +167,15 @@ def median_hours(pairs: list[tuple[str | None, str | None]], team: Team, memo: d
             if (a, b) not in memo:
                 memo[a, b] = business_hours_between(parse_iso(a), parse_iso(b), team)
             values.append(memo[a, b])
-    return round(statistics.median(values), 1) if values else None
+    return round(_median(values), 1) if values else None
+
+
+def _median(values: list[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count), as statistics.median
+    computes it; that module costs 5 ms of every handoff's start (fractions, decimal)."""
+    s = sorted(values)
+    half = len(s) // 2
+    return s[half] if len(s) % 2 else (s[half - 1] + s[half]) / 2
 
 
 def weekly_medians(tickets: Sequence[Ticket], team: Team, now: datetime, memo: dict | None = None) -> list[dict]:

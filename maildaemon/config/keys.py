@@ -6,7 +6,6 @@ reference lists each key of `KNOWN_KEYS` (tests/test_config_strict.py checks tha
 """
 from __future__ import annotations
 
-import difflib
 
 from maildaemon.errors import ConfigError
 
@@ -53,6 +52,7 @@ def _unknown_table(key: str, value) -> ConfigError:
     else:
         what = "unknown key at the top of the file, outside any table"
     table = isinstance(value, dict) or isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    import difflib                     # only for a mistake: 2 ms of every start otherwise
     close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
     home = [s for s, keys in KNOWN_KEYS.items() if key in keys]
     if home and not table:
@@ -68,6 +68,7 @@ def _unknown_table(key: str, value) -> ConfigError:
 
 
 def _unknown_key(section: str, where: str, key: str) -> ConfigError:
+    import difflib
     close = difflib.get_close_matches(key, KNOWN_KEYS[section], n=1)
     elsewhere = [s for s, keys in KNOWN_KEYS.items() if key in keys and s != section]
     if close:
