@@ -106,3 +106,20 @@ def test_only_the_command_line_imports_the_command_line():
                for name, targets in graph().items()
                if not (name == "maildaemon.cli" or name.startswith("maildaemon.cli.")) and name != ENTRY_POINT}
     assert {name: found for name, found in outside.items() if found} == {}
+
+
+# Modules a duty command's start must not load: each is paid by every `remind`, `handoff`,
+# `tickets` and `status` (issue 14: under half a second at 50,000 messages, start included), and
+# only some commands need them (SMTP and TLS to send, `regex` for a team's own systems, difflib
+# for a misspelt setting, the agenda for its command).
+NOT_AT_START = ("ssl", "smtplib", "regex", "difflib", "statistics", "maildaemon.agenda", "maildaemon.outbox")
+
+
+def test_a_duty_command_starts_without_what_it_does_not_use():
+    import subprocess
+    import sys
+    code = ("import sys, maildaemon.cli, maildaemon.cli.duty_mail, maildaemon.dispatch, maildaemon.handoff; "
+            f"print(' '.join(m for m in {NOT_AT_START!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent).stdout.split()
+    assert loaded == []
