@@ -55,3 +55,78 @@ def test_a_header_is_cut_to_its_topmost_fields_each_of_bounded_size_before_any_l
     assert lines[-1] == b"X-Filler-%d: y" % (MAX_FIELDS - 2) and body == b"the body\r\n"
     small = b"Subject: hi\r\n\r\nbody"
     assert bounded_header(small) is small
+
+
+# --- mail-parser reads the body from the message's MIME structure alone (body_view) --------------
+
+def _crafted() -> list[bytes]:
+    """MIME shapes where mail-parser's choice of body parts has rules of its own: alternatives,
+    text inside attachments, a forwarded message, an inline part with a file name, a Content-ID on
+    a text part, 8-bit text in a declared and in an unknown charset, and a lost final boundary."""
+    from email.message import EmailMessage
+    head = "From: a@example.org\r\nTo: list@example.org\r\nSubject: s\r\nMessage-ID: <m@x>\r\n" \
+           "Received: from x by y; Mon, 2 Mar 2026 10:00:00 +0000\r\n"
+    alt = EmailMessage()
+    alt["Subject"] = "alternative"
+    alt.set_content("plain body")
+    alt.add_alternative("<p>html body</p>", subtype="html")
+    mixed = EmailMessage()
+    mixed.set_content("the text")
+    mixed.add_attachment("Status: Closed\n", filename="notes.txt")
+    mixed.add_attachment(b"\x00\x01binary", maintype="application", subtype="octet-stream", filename="b.bin")
+    inner = EmailMessage()
+    inner["Subject"] = "inner"
+    inner.set_content("forwarded text")
+    forward = EmailMessage()
+    forward.set_content("see below")
+    forward.add_attachment(inner)
+    named = EmailMessage()
+    named.set_content("<p>inline with a name</p>", subtype="html", disposition="inline", filename="x.html")
+    cid = EmailMessage()
+    cid.set_content("text with an id")
+    cid["Content-ID"] = "<part@x>"
+    return [
+        alt.as_bytes(), mixed.as_bytes(), forward.as_bytes(), named.as_bytes(), cid.as_bytes(),
+        (head + "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+         "caf\xe9\r\n").encode("latin-1"),
+        (head + "Content-Type: text/plain; charset=x-unknown\r\n\r\ncaf\xc3\xa9\r\n").encode("latin-1"),
+        (head + "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+         "<b>caf=C3=A9</b>\r\n").encode(),
+        (head + 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\npreamble\r\n'
+         "--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--b\r\nContent-Type: text/plain\r\n\r\nsecond, "
+         "no closing boundary\r\n").encode(),
+        (head + "\r\nno MIME fields at all\r\n").encode(),
+        b"\r\nno header at all\r\n",
+    ]
+
+
+def _fixtures() -> list[bytes]:
+    from pathlib import Path
+    here = Path(__file__).parent / "fixtures"
+    return [p.read_bytes() for p in sorted(here.rglob("*.eml"))]
+
+
+def test_mail_parser_finds_the_same_body_parts_in_the_body_view():
+    import email
+
+    import mailparser
+
+    from maildaemon.parse.mail import body_view
+    mails = _fixtures() + _crafted()
+    assert len(mails) > 60
+    for raw in mails:
+        whole = mailparser.parse_from_bytes(raw)
+        view = mailparser.MailParser(body_view(email.message_from_bytes(raw)))
+        assert (view.text_plain, view.text_html) == (whole.text_plain, whole.text_html), raw[:200]
+        assert view.text_plain or view.text_html or not raw.strip()
+
+
+def test_the_body_view_carries_no_trace_or_address_fields():
+    import email
+
+    from maildaemon.parse.mail import body_view, read_mail
+    raw = _crafted()[5]
+    view = body_view(email.message_from_bytes(raw))
+    assert sorted(view.keys()) == ["Content-Transfer-Encoding", "Content-Type"]
+    mail = read_mail(raw)                       # the Mail still has every header of the message
+    assert mail.text == "café\r\n".replace("\r\n", "\n") and mail.has("Received") and mail.from_addr == "a@example.org"
