@@ -19,6 +19,7 @@ import logging
 import re
 import dataclasses
 import email
+import functools
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -51,29 +52,32 @@ class Mail:
     raw: bytes = field(repr=False)
     _headers: tuple[tuple[str, str], ...] = field(repr=False, default=())
 
+    @functools.cached_property
+    def _by_name(self) -> dict[str, list]:
+        """Lower-cased name -> the values in order: the checks ask for ~15 names per mail, and a
+        scan of every header per question was 40 % of classifying (issue 14)."""
+        index: dict[str, list] = {}
+        for k, v in self._headers:
+            index.setdefault(k.lower(), []).append(v)
+        return index
+
     def header(self, name: str) -> str | None:
         """The first value of a header (decoded, unfolded), or None."""
-        name = name.lower()
-        for k, v in self._headers:
-            if k.lower() == name:
-                return _decode(v)
-        return None
+        values = self._by_name.get(name.lower())
+        return _decode(values[0]) if values else None
 
     def headers(self, name: str) -> list[str]:
-        name = name.lower()
-        return [_decode(v) for k, v in self._headers if k.lower() == name]
+        return [_decode(v) for v in self._by_name.get(name.lower(), ())]
 
     def has(self, name: str) -> bool:
-        name = name.lower()
-        return any(k.lower() == name for k, _ in self._headers)
+        return name.lower() in self._by_name
 
     def raw_headers(self, name: str) -> list[str]:
         """Every value of a header as it stands in the mail: not decoded, unfolded to one line.
 
         Addresses must be parsed from this text: decoding first would turn an encoded display
         name into something that looks like an address."""
-        name = name.lower()
-        return [_raw(v) for k, v in self._headers if k.lower() == name]
+        return [_raw(v) for v in self._by_name.get(name.lower(), ())]
 
     def raw_header_items(self):
         """(name, raw value) of every header, top first: the order trace headers were added in."""

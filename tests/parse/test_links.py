@@ -91,3 +91,27 @@ def test_updates_record_the_work_items_they_mention_and_apply_merges_them_by_key
 def test_the_subject_counts():
     change = accepted(goc_mail(7, "Follow-up of SOFTWARE-99", AT))
     assert [x["key"] for x in change.links] == ["jira:SOFTWARE-99"]
+
+
+# the quick scans before the patterns (`_MAY_REF`, `_MAY_KEY`) only skip work: texts built from the
+# characters the patterns care about give the same links with the scans made to always say "maybe"
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["#", "#1", "#0", "/", "-", "-1", "-0", "A", "AB", "Z9_", "x", "1", " ", ".", "@",
+                           "org/repo", "SOFTWARE-12", "https://github.com/o/r/pull/3", "https://j.x/browse/AB-2",
+                           "UTF-8", "\n", "(", ")"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join), st.sampled_from([None, "o/r"]))
+def test_the_quick_scans_never_hide_a_link(text, repo):
+    import re
+
+    import maildaemon.parse.links as links
+    fast = find_links(text, github_repo=repo)
+    saved = links._MAY_REF, links._MAY_KEY
+    links._MAY_REF = links._MAY_KEY = re.compile("")
+    try:
+        assert find_links(text, github_repo=repo) == fast
+    finally:
+        links._MAY_REF, links._MAY_KEY = saved
