@@ -15,11 +15,10 @@ Idempotency by Message-ID is the caller's job (ingest checks it before calling `
 """
 from __future__ import annotations
 
-import dataclasses
 
 from maildaemon import people
 from maildaemon.model import (ASSIGNED, CLOSED, CREATED, DONE_STATUSES, NEXT_ACTION, REOPENED,
-                              STATUS, Change, HistoryEntry, Team, Ticket)
+                              STATUS, Change, HistoryEntry, Team, Ticket, evolve)
 from maildaemon.model import iso as _iso
 
 APPLIED, LATE = "applied", "late"
@@ -40,7 +39,7 @@ def apply(ticket: Ticket | None, change: Change, team: Team, origin: str = "") -
         new = _fill_unknown(ticket, change)
         kinds = ("auto-reply",) if change.auto_reply else tuple(sorted(change.kinds))
         if created:
-            new = dataclasses.replace(new, updated_at=at, latest_message_id=change.message_id)
+            new = evolve(new, updated_at=at, latest_message_id=change.message_id)
     else:
         new, kinds = _apply_fields(ticket, change, team, created)
         new = _clocks(new, change, team)
@@ -48,7 +47,7 @@ def apply(ticket: Ticket | None, change: Change, team: Team, origin: str = "") -
                          summary=change.summary, late=late, origin=origin, status=new.status)
     history = tuple(sorted(new.history + (entry,), key=lambda h: h.at))
     links = _merge_links(new.links, change.links)
-    return dataclasses.replace(new, history=history, links=links, messages=new.messages + 1), \
+    return evolve(new, history=history, links=links, messages=new.messages + 1), \
         (LATE if late else APPLIED)
 
 
@@ -95,7 +94,7 @@ def _apply_fields(t: Ticket, c: Change, team: Team, created: bool) -> tuple[Tick
         has = any(people.is_triage_user(team, a) for a in assignees)
         if had != has and not created:
             changes["triage_removed"] = had and not has
-    return dataclasses.replace(t, **changes), tuple(sorted(kinds))
+    return evolve(t, **changes), tuple(sorted(kinds))
 
 
 def _assignees(t: Ticket, c: Change) -> tuple[str, ...]:
@@ -138,7 +137,7 @@ def _clocks(t: Ticket, c: Change, team: Team) -> Ticket:
     elif c.actor and _is_user(t, c, team):
         if t.last_user_update_at is None or acted > t.last_user_update_at:
             changes["last_user_update_at"] = acted
-    return dataclasses.replace(t, **changes) if changes else t
+    return evolve(t, **changes) if changes else t
 
 
 def _is_user(t: Ticket, c: Change, team: Team) -> bool:
@@ -163,7 +162,7 @@ def _fill_unknown(t: Ticket, c: Change) -> Ticket:
     at = _iso(c.at)
     if t.opened_at is None or at < t.opened_at:
         changes["opened_at"] = at
-    return dataclasses.replace(t, **changes) if changes else t
+    return evolve(t, **changes) if changes else t
 
 
 def _merge_links(old: tuple[dict, ...], new: tuple[dict, ...]) -> tuple[dict, ...]:

@@ -12,13 +12,12 @@ limits.py is the backstop behind linear regexes and a linear HTML parser).
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
 from maildaemon import ownmail
 from maildaemon.limits import CLASSIFY_CPU_SECONDS, OutOfTime, cpu_limit
-from maildaemon.model import Change, RawMail, Team
+from maildaemon.model import Change, RawMail, Team, evolve
 from maildaemon.parse import trust
 from maildaemon.parse.base import Parser, RegexTimeout, Unparseable
 from maildaemon.parse.custom import CustomParser
@@ -125,15 +124,15 @@ def _classify(mail: Mail, team: Team, parsers: tuple[Parser, ...] | None, own_ke
     except Exception as e:  # a parser bug must not stop the stream; the mail waits in quarantine
         return Quarantined(_one_line(f"parser error ({parser.system}): {type(e).__name__}: {e}"), mail)
     if is_auto_reply_text(change.summary):
-        change = dataclasses.replace(change, auto_reply=True)
+        change = evolve(change, auto_reply=True)
     if getattr(parser, "replies_by_mail", True):       # GitHub's mail takes no replies (github.py)
-        change = dataclasses.replace(change, reply_to=trust.reply_address(
+        change = evolve(change, reply_to=trust.reply_address(
             mail, team.list_address, senders, avoid=(team.from_address,)))
     repo = change.id.partition("#")[0] if change.system == "github" else None
     links = find_links(f"{mail.clean_subject}\n{mail.text}", self_key=change.key, github_repo=repo)
     if links:
         known = {x.get("key") for x in change.links}
-        change = dataclasses.replace(change, links=change.links + tuple(x for x in links if x["key"] not in known))
+        change = evolve(change, links=change.links + tuple(x for x in links if x["key"] not in known))
     return Accepted(change, mail)
 
 
