@@ -56,10 +56,7 @@ class Mail:
     def _by_name(self) -> dict[str, list]:
         """Lower-cased name -> the values in order: the checks ask for ~15 names per mail, and a
         scan of every header per question was 40 % of classifying (issue 14)."""
-        index: dict[str, list] = {}
-        for k, v in self._headers:
-            index.setdefault(k.lower(), []).append(v)
-        return index
+        return _index(self._headers)
 
     def header(self, name: str) -> str | None:
         """The first value of a header (decoded, unfolded), or None."""
@@ -89,32 +86,47 @@ def read_mail(raw: bytes, list_names: tuple[str, ...] = ()) -> Mail:
     msg = email.message_from_bytes(bounded_header(raw))
     parsed = mailparser.MailParser(body_view(msg))
     headers = tuple(msg.items())          # decoded on access: most are never read
-    subject = _decode(msg.get("Subject", "")) if msg.get("Subject") is not None else ""
-    from_name, from_addr = parseaddr(_raw(msg.get("From", "")))       # the address before any decoding
+    index = _index(headers)
+
+    def first(name: str):
+        values = index.get(name)
+        return values[0] if values else None
+
+    subject = _decode(first("subject"))
+    from_name, from_addr = parseaddr(_raw(first("from")))       # the address before any decoding
     from_name = _decode(from_name)
-    list_id = _decode(msg.get("List-Id", ""))
+    list_id = _decode(first("list-id"))
     names = tuple(n.lower() for n in list_names if n) + _list_id_names(list_id)
     text_parts = [t for t in parsed.text_plain if t and t.strip()]
     html_parts = [h for h in parsed.text_html if h and h.strip()]
     html_text = "\n".join(html_parts)
     text = "\n".join(text_parts) if text_parts else html_to_text(html_text)
-    message_id = (msg.get("Message-ID") or "").strip()
+    message_id = (first("message-id") or "").strip()
     message_id = _first_msgid(_decode(message_id)) or synthetic_message_id(raw)
-    return Mail(
+    mail = Mail(
         message_id=message_id,
         subject=subject,
         clean_subject=clean_subject(subject, names),
         from_name=from_name.strip(),
         from_addr=from_addr.strip().lower(),
-        date=_date(msg.get("Date")),
+        date=_date(first("date")),
         text=text.replace("\r\n", "\n"),
         html=html_text,
         content_type=msg.get_content_type(),
-        in_reply_to=_first_msgid(_decode(msg.get("In-Reply-To", ""))) or "",
-        references=tuple(re.findall(r"<[^<>\s]+>", _decode(msg.get("References", "")))),
+        in_reply_to=_first_msgid(_decode(first("in-reply-to"))) or "",
+        references=tuple(re.findall(r"<[^<>\s]+>", _decode(first("references")))),
         raw=raw,
         _headers=headers,
     )
+    mail.__dict__["_by_name"] = index              # the cached property, already computed
+    return mail
+
+
+def _index(headers) -> dict[str, list]:
+    index: dict[str, list] = {}
+    for k, v in headers:
+        index.setdefault(k.lower(), []).append(v)
+    return index
 
 
 def body_view(msg: Message) -> Message:
@@ -293,10 +305,13 @@ def _decode(value) -> str:
     if value is None:
         return ""
     value = str(value)[:HEADER_LIMIT]
-    try:
-        text = str(make_header(decode_header(value)))
-    except Exception:  # malformed encoded words: keep what we have
-        text = str(value)
+    if "=?" not in value and value.isascii():
+        text = value                  # no encoded word: decoding gives it back (nine headers a mail)
+    else:
+        try:
+            text = str(make_header(decode_header(value)))
+        except Exception:  # malformed encoded words: keep what we have
+            text = str(value)
     return " ".join(text.replace("\r", " ").replace("\n", " ").split()) if "\n" in text else text.strip()
 
 
