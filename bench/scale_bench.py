@@ -61,13 +61,15 @@ DAEMON_SETTLE = 75.0             # after the second tick: the first after a chan
 DAEMON_WINDOW = 65.0             # the idle window: at least one minute tick and a dozen polls
 
 # The child: run the CLI, then report its own peak RSS on stderr (ru_maxrss survives exec).
-WRAPPER = ("import sys\n"
+# As the console script (cli.console) runs a command: tuned for one command, no teardown.
+WRAPPER = ("import os, sys\n"
            "from maildaemon.cli import main\n"
-           "rc = main(sys.argv[1:])\n"
+           "rc = main(sys.argv[1:], whole_process=True)\n"
            "sys.stdout.flush()\n"
            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
            "sys.stderr.write('scale_bench ' + hwm[0])\n"
-           "sys.exit(rc)\n")
+           "sys.stderr.flush()\n"
+           "os._exit(rc)\n")
 
 
 # --- the stream ------------------------------------------------------------------------------

@@ -1,6 +1,4 @@
 """`python -m maildaemon` is the console script."""
-import sys
+from maildaemon.cli import console
 
-from maildaemon.cli import main
-
-sys.exit(main())
+console()

@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 from datetime import datetime, timezone
+from typing import NoReturn
 
 from maildaemon import __version__
 from maildaemon.atomic import StateIOError, describe
@@ -104,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, stdout=None, stderr=None) -> int:
+def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, stdout=None, stderr=None,
+         whole_process: bool = False) -> int:
+    """Run one command; `whole_process`: this command is all the process does (the console
+    script), so the garbage collector is tuned for it (`_collect_less`)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     environ = dict(os.environ) if environ is None else environ
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
         return _failed(e, stderr)
     except SystemExit as e:           # --help, --version
         return int(e.code or 0)
-    if argv is None:                  # the process's own command line, not a test driving main()
+    if whole_process:
         _collect_less(args.command)
     ctx = None
     with logs.restored() as handlers:
@@ -147,6 +151,22 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None, s
             log.error("unexpected %s: %s", type(e).__name__, e)
             log.debug("traceback", exc_info=True)
             return 1
+
+
+def console() -> NoReturn:
+    """The console script (and `python -m maildaemon`): `main()`, its output flushed, then the
+    process ends without Python's teardown, which frees every object one by one: 40 ms of a
+    `handoff` at 50,000 messages (issue 14). Nothing is left to do at exit: the state is committed
+    and fsynced before a command returns, no atexit handler of ours exists, and the log handlers
+    are flushed here."""
+    code = main(whole_process=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):          # the reader went away, or the stream is closed
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def _collect_less(command: str) -> None:
