@@ -158,8 +158,10 @@ def console() -> NoReturn:
     process ends without Python's teardown, which frees every object one by one: 40 ms of a
     `handoff` at 50,000 messages (issue 14). Nothing is left to do at exit: the state is committed
     and fsynced before a command returns, no atexit handler of ours exists, and the log handlers
-    are flushed here."""
+    are flushed here. Under a profiler or a coverage tracer it exits as usual, for their reports."""
     code = main(whole_process=True)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)              # a profiler or coverage writes its report at exit: let it
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
