@@ -246,13 +246,14 @@ def test_past_counts_agree_with_current_state_at_now():
     assert handoff_mod.open_at(tickets, NOW - timedelta(weeks=1)) == 5
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.integers(0, 24 * 70), st.sampled_from(["open", "waiting-on-user", "resolved",
                                                                             "closed"])),
-                         min_size=1, max_size=6), min_size=1, max_size=12))
+                         min_size=1, max_size=8, unique_by=lambda step: step[0]), min_size=1, max_size=12))
 def test_weekly_counts_equal_their_definition_on_random_histories(histories):
     """The one-pass count equals, week by week, the status each ticket had at the week's end
-    (status_at), the tickets opened and those closed in the week (opened_between, closed_between)."""
+    (status_at), the tickets opened and those closed in the week (opened_between, closed_between).
+    Steps fall on whole hours, so on week bounds too, and a ticket may close twice in a week."""
     start = local(2026, 9, 25, 9, 0)
     tickets = []
     for n, steps in enumerate(histories):
@@ -261,7 +262,7 @@ def test_weekly_counts_equal_their_definition_on_random_histories(histories):
             fields = dict(status=status, status_raw=status.title(), actor=OPS)
             if i == 0:
                 fields.update(title=f"ticket {n}", status="open", assignees=(TRIAGE,))
-            changes.append((start + timedelta(hours=hours, minutes=i), fields))
+            changes.append((start + timedelta(hours=hours), fields))
         tickets.append(fold(TEAM, f"goc:{n}", *changes))
     rows = weekly_counts(tickets, TEAM, NOW)
     for r in rows:
