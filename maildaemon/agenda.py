@@ -53,6 +53,7 @@ from maildaemon import handoff as handoff_policy
 from maildaemon.model import DAYS
 from maildaemon.model import DONE_STATUSES, Due, Health, OutboxRecord, Snooze, Team, Ticket, iso, parse_iso, valid_address
 from maildaemon.render import compose, message_id
+from maildaemon.weekly_figures import a_week_earlier, status_at
 
 MINUTE = timedelta(minutes=1)
 MAX_DAYS = 366
@@ -297,9 +298,9 @@ class _Run:
         count in the handoff's headline `N (+D) open tickets`."""
         if self.exact_handoff:
             return self.tickets
-        earlier = handoff_policy.a_week_earlier(at, self.team)
+        earlier = a_week_earlier(at, self.team)
         return [t for t in self.tickets if t.status not in DONE_STATUSES
-                or (s := handoff_policy.status_at(t, earlier)) is not None and s not in DONE_STATUSES]
+                or (s := status_at(t, earlier)) is not None and s not in DONE_STATUSES]
 
     def emit(self, at: datetime, dues: list[Due]) -> None:
         shown = at.astimezone(self.tz)

@@ -106,6 +106,23 @@ def test_a_week_with_a_weekend_and_a_holiday_lists_each_mail_at_its_moment(cli):
     assert set(by_kind["handoff"][0]) == {"at", "kind", "to", "cc", "subject", "tickets"}
 
 
+def test_the_handoff_is_listed_when_a_ticket_has_closed(cli):
+    """A closed ticket is asked its status a week before the handoff (does it count in "N (+D)
+    open"?): the agenda failed there with an AttributeError since the handoff's figures moved."""
+    setup(cli)
+    closed = write_mbox(cli.root / "closed.mbox", [
+        goc_mail(77, "Solved quickly", t(23, 9), n=5, entries=[(t(23, 9), "Jane User", "Broken.")]),
+        goc_mail(77, "Solved quickly", t(24, 11), n=6, status="Closed", assignees=("Ada Lovelace",),
+                 entries=[(t(24, 11), "Ada Lovelace", "Fixed."), (t(23, 9), "Jane User", "Broken.")]),
+    ])
+    code, out, err = cli("import", closed)
+    assert code == 0 and "applied=2" in out, err
+    code, out, _ = cli("tickets", "--all")
+    assert "goc:77" in out and "closed" in out
+    entries = agenda_json(cli)
+    assert ("11-27T15:00", "handoff", ()) in rows(entries)
+
+
 def test_the_handoff_and_the_announcement_appear_once_a_week(cli):
     setup(cli, ROTATION + "2026-12-07  alan@example.org  Alan Turing\n")
     entries = agenda_json(cli, "--days", "14")

@@ -123,3 +123,39 @@ def test_a_duty_command_starts_without_what_it_does_not_use():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=PACKAGE.parent).stdout.split()
     assert loaded == []
+
+
+def attributes_missing(paths) -> list[str]:
+    """`module.name` uses, in `paths`, of a maildaemon module that has no such name (nor submodule):
+    what a module that moved a function leaves behind in the modules that reach it by its old home."""
+    import importlib
+    known = modules()
+    missing = []
+    for path in paths:
+        tree = ast.parse(path.read_text(), str(path))
+        aliases = {}
+        for node in statements(tree):
+            if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("maildaemon"):
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in known:
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("maildaemon") and alias.asname:
+                        aliases[alias.asname] = alias.name
+        for node in statements(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                name = aliases[node.value.id]
+                if not hasattr(importlib.import_module(name), node.attr):
+                    try:
+                        importlib.import_module(f"{name}.{node.attr}")
+                    except ImportError:
+                        missing.append(f"{path.name}:{node.lineno}: {node.value.id}.{node.attr}")
+    return missing
+
+
+def test_every_module_attribute_used_exists(tmp_path):
+    assert attributes_missing(modules().values()) == []
+    stale = tmp_path / "stale.py"                   # the agenda asked the handoff for a moved function
+    stale.write_text("from maildaemon import handoff as handoff_policy\nhandoff_policy.status_at(None, None)\n")
+    assert attributes_missing([stale]) == ["stale.py:2: handoff_policy.status_at"]
