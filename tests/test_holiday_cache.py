@@ -65,6 +65,10 @@ def test_a_code_with_cached_calendars_loads_without_the_package_and_a_new_one_is
     done = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ, **cli.env), capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+    probe = probe.replace("main(['tickets'])", "main(['agenda', '--now', '2026-06-02T09:00'])")   # checks first
+    done = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ, **cli.env), capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
     cli.team_file.write_text(cli.team_file.read_text().replace('holidays = "US"', 'holidays = "XX"'))
     code, out, err = cli("tickets")
     assert code == 2 and "team.holidays: 'XX' is not supported by the holidays package" in err, err
