@@ -51,8 +51,8 @@ from jinja2 import Environment
 from maildaemon import brief, policy, rotation, workdays
 from maildaemon import handoff as handoff_policy
 from maildaemon.model import DAYS
-from maildaemon.model import DONE_STATUSES, Due, Health, OutboxRecord, Snooze, Team, Ticket, iso, parse_iso, valid_address
-from maildaemon.render import compose, message_id
+from maildaemon.model import DONE_STATUSES, Due, Health, OutboxRecord, Snooze, Team, Ticket, iso, parse_iso
+from maildaemon.render import heading, message_id
 from maildaemon.weekly_figures import a_week_earlier, status_at
 
 MINUTE = timedelta(minutes=1)
@@ -308,9 +308,8 @@ class _Run:
             mid = message_id(d, self.team, self.snap.key)
             if mid in self.ids:
                 continue
-            out = compose(self.env, d, self.team, shown, self.snap.key, mime=False)
-            to = tuple(a for a in dict.fromkeys(d.to) if valid_address(a))      # compose's To; the rest is Cc
-            entry = PlannedMail(shown, d.kind, to, tuple(out.recipients[len(to):]), out.subject, d.tickets, mid)
+            subject, to, cc = heading(self.env, d, self.team, shown)          # as compose has them; no body
+            entry = PlannedMail(shown, d.kind, to, cc, subject, d.tickets, mid)
             self.entries.append((at, next(self.order), entry))
             rec = OutboxRecord(mid, d.kind, d.period, tuple(d.tickets), created_at=iso(at))
             self.sent.append(rec)
