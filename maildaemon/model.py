@@ -144,8 +144,10 @@ class Ticket:
         return doc
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Ticket":
-        """A stored document back as a Ticket (every command decodes the open and recent ones)."""
+    def from_doc(cls, doc: dict, history: bool = True) -> "Ticket":
+        """A stored document back as a Ticket (every command decodes the open and recent ones).
+        `history=False`: without its status history, for a listing that never shows it (the
+        entries are most of the cost of decoding a ticket)."""
         names = _fields(cls)[2]
         values = {k: v for k, v in doc.items() if k in names}
         for name in ("assignees", "assignment_order", "cc"):
@@ -153,10 +155,11 @@ class Ticket:
                 values[name] = tuple(values[name] or ())
         if "links" in values:
             values["links"] = tuple(dict(x) for x in values["links"] or ())
+        stored = values.get("history") or ()
         values["history"] = tuple(_built(HistoryEntry, dict(h, kinds=tuple(h.get("kinds") or ())))
-                                  for h in values.get("history") or ())
+                                  for h in stored) if history else ()
         if "messages" not in doc:                # written before the count was kept: all history inline
-            values["messages"] = len(values["history"])
+            values["messages"] = len(stored)
         return _built(cls, values)
 
 

@@ -5,6 +5,7 @@ from `tickets --all`, a handoff whose counts change once old tickets leave the s
 applied twice after a crash, or a state written by the previous release read again from the stream.
 """
 import json
+from dataclasses import replace
 import logging
 import random
 from datetime import timedelta
@@ -53,6 +54,9 @@ def test_a_finished_quiet_ticket_leaves_the_state_file_and_stays_listed(tmp_path
     view = store.view()
     assert [t.key for t in view.current()] == ["goc:2"]
     assert [t.key for t in view.tickets()] == ["goc:1", "goc:2"]          # `tickets --all`
+    listed = Store(tmp_path).view().tickets(history=False)                 # what its table and JSON read
+    assert [replace(t, history=()) for t in listed] == [replace(t, history=()) for t in view.tickets()]
+    assert listed[0].history == () and listed[0].messages == 3 and listed[1].history == view.current()[0].history
     assert view.ticket("goc:1").status == "closed"
     assert "created" in view.history("goc:1")[0].kinds
     assert len(view.history("goc:1")) == 3 and view.ticket("goc:1").messages == 3

@@ -20,7 +20,7 @@ def tickets(ctx) -> int:
     team, now = ctx.team, ctx.now
     view = ctx.store.view()
     owner = _owner_email(team, ctx.args.owner)
-    chosen = select(view.tickets() if ctx.args.all else view.open_tickets(), owner)
+    chosen = select(view.tickets(history=False) if ctx.args.all else view.open_tickets(), owner)
     if ctx.args.json:
         from maildaemon import suggest
         # learnt from the open and recent tickets (the last quarter of the stream): recent owners

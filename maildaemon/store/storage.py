@@ -34,9 +34,9 @@ def broken(path, problem: str) -> StoreError:
     return StoreError(f"{path} {problem}; {_FIX}")
 
 
-def load_ticket(doc: dict, path) -> Ticket:
+def load_ticket(doc: dict, path, history: bool = True) -> Ticket:
     try:
-        return Ticket.from_doc(doc)
+        return Ticket.from_doc(doc, history)
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise broken(path, f"is not a maildaemon state: ticket {doc.get('key')!r} does not load "
                            f"({type(e).__name__}: {e})") from None
@@ -103,9 +103,6 @@ def _meta_shape(doc: dict) -> str | None:
     return None
 
 
-_HISTORY_TEXT = ("message_id", "at")
-
-
 def ticket_shape(doc: dict) -> str | None:
     """Why a ticket document cannot load, checked without building it (tickets are decoded only
     when a command needs them: `status` at 50,000 messages decoded 12,644 for a count)."""
@@ -116,8 +113,8 @@ def ticket_shape(doc: dict) -> str | None:
     if not isinstance(history, list):
         return "its history is not a list"
     for entry in history:
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in _HISTORY_TEXT) \
-                or not isinstance(entry.get("kinds", []), list):
+        if not (isinstance(entry, dict) and isinstance(entry.get("message_id"), str) and isinstance(entry.get("at"), str)
+                and isinstance(entry.get("kinds", []), list)):
             return "a history entry is not {message_id, at, kinds}"
     return None
 

@@ -37,8 +37,8 @@ class View(RecordsView):
         self._lengths: dict[str, int] = dict(self._meta_doc.get("logs") or {})
         self._by_id: dict[str, dict | None] = {}
 
-    def _ticket(self, doc) -> Ticket:
-        return load_ticket(doc, self._path or DB_NAME)
+    def _ticket(self, doc, history: bool = True) -> Ticket:
+        return load_ticket(doc, self._path or DB_NAME, history)
 
     def _log(self, name: str) -> LogFile:
         return log_file(self._dir, name)
@@ -53,9 +53,15 @@ class View(RecordsView):
             self._current = sorted((self._ticket(d) for d in self._db.table("tickets").all()), key=ticket_sort)
         return list(self._current)
 
-    def tickets(self) -> list[Ticket]:
+    def tickets(self, history: bool = True) -> list[Ticket]:
         """Every ticket ever seen, in opening order (the finished ones of past quarters read from
-        the history log)."""
+        the history log). `history=False`: those finished ones without their status history, for a
+        listing (`tickets --all` at 50,000 messages: 0.82 -> 0.5 s)."""
+        if not history and self._decoded is None:
+            hot = self.current()
+            keys = {t.key for t in hot}
+            cold = [self._ticket(d, history=False) for k, d in self._archived().items() if k not in keys]
+            return sorted(hot + cold, key=ticket_sort)
         if self._decoded is None:
             hot = self.current()
             keys = {t.key for t in hot}
