@@ -123,6 +123,7 @@ def read_mail(raw: bytes, list_names: tuple[str, ...] = ()) -> Mail:
 
 
 def _index(headers) -> dict[str, list]:
+    """Lower-cased header name -> its values, in the mail's order (Message.get scans them all)."""
     index: dict[str, list] = {}
     for k, v in headers:
         index.setdefault(k.lower(), []).append(v)
