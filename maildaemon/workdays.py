@@ -161,8 +161,12 @@ def _holidays_between(lo: int, hi: int, team: Team) -> int:
 
 def workday(team: Team) -> timedelta:
     """The length of one business day: `team.work_hours` (8 hours for "09:00-17:00")."""
-    work_from, work_to = team.work_hours
-    return datetime.combine(date.min, work_to) - datetime.combine(date.min, work_from)
+    return _workday(team.work_hours)
+
+
+@lru_cache(maxsize=16)
+def _workday(work_hours: tuple[time, time]) -> timedelta:
+    return datetime.combine(date.min, work_hours[1]) - datetime.combine(date.min, work_hours[0])
 
 
 def business_time(start: datetime, end: datetime, team: Team) -> timedelta:

@@ -50,12 +50,20 @@ def waiting_since(t: Ticket) -> str | None:
 
 def idle(t: Ticket, now: datetime, team: Team) -> dict:
     """`idle_days` and `idle_hours` of an owned ticket since its team clock, as the mails show them."""
-    clock = team_clock(t)
-    return {"idle_days": business_days_since(clock, now, team), "idle_hours": business_hours_since(clock, now, team)}
+    days, hours = _days_and_hours(team_clock(t), now, team)
+    return {"idle_days": days, "idle_hours": hours}
 
 
 def waited(t: Ticket, now: datetime, team: Team) -> dict:
     """`waiting_days` and `waiting_hours` of a ticket waiting on its user, as the mails show them."""
-    since = waiting_since(t)
-    return {"waiting_days": business_days_since(since, now, team),
-            "waiting_hours": business_hours_since(since, now, team)}
+    days, hours = _days_and_hours(waiting_since(t), now, team)
+    return {"waiting_days": days, "waiting_hours": hours}
+
+
+def _days_and_hours(since: str | None, now: datetime, team: Team) -> tuple[int, float]:
+    """`business_days_since` and `business_hours_since` from one business-time sum (every open
+    ticket asks at every moment the agenda and the daemon decide at)."""
+    if not since:
+        return 0, 0.0
+    elapsed = workdays.business_time(parse_iso(since), now, team)
+    return elapsed // workdays.workday(team), tenths(elapsed / timedelta(hours=1))

@@ -5,7 +5,9 @@ Shared by every mail (reminders, digest, handoff, brief) so a ticket reads the s
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from maildaemon import snooze, workdays
 from maildaemon.model import Snooze, Team, Ticket, parse_iso
@@ -23,8 +25,16 @@ def next_action(value: str | None) -> str | None:
 def local_minute(when: str | datetime, team: Team) -> str:
     """A time as the mails show it: team time, to the minute (`2026-11-24 09:30`); a stored UTC
     ISO string or an instant."""
-    instant = parse_iso(when) if isinstance(when, str) else when
-    return instant.astimezone(workdays.zone(team)).strftime("%Y-%m-%d %H:%M")
+    if isinstance(when, str):
+        return _stored_minute(when, team.timezone)
+    return when.astimezone(workdays.zone(team)).strftime("%Y-%m-%d %H:%M")
+
+
+@lru_cache(maxsize=8192)
+def _stored_minute(when: str, zone_name: str) -> str:
+    """A stored time as the mails show it: each ticket's times are shown again at every moment
+    the agenda and the daemon decide at."""
+    return parse_iso(when).astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
 
 
 def ticket_row(t: Ticket, team: Team, now: datetime, **extra) -> dict:
