@@ -23,14 +23,21 @@ MEDIAN_WEEKS = 4            # SPEC 10: the week and the previous three
 
 
 def status_at(t: Ticket, when: datetime) -> str | None:
-    """The ticket's status at an instant (None: not opened yet), from its applied history."""
-    if not t.opened_at or parse_iso(t.opened_at) > when:
+    """The ticket's status at an instant (None: not opened yet), from its applied history (its
+    status steps, parsed once per ticket: the agenda asks this of every finished ticket)."""
+    line = _steps(t)
+    if line is None or line[0] > when:
         return None
     status = "open"
-    for h in t.history:
-        if not h.late and h.status and parse_iso(h.at) <= when:
-            status = h.status
+    for at, step in line[1]:
+        if at > when:
+            break
+        status = step
     return status
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 def open_at(tickets: Sequence[Ticket], when: datetime) -> int:
@@ -84,7 +91,8 @@ def _steps(t: Ticket):
 def _steps_of(t: Ticket):
     if not t.opened_at:
         return None
-    steps = sorted((parse_iso(h.at), h.status) for h in t.history if not h.late and h.status)
+    # by time alone: steps of the same second keep the order they were applied in (a stable sort)
+    steps = sorted(((parse_iso(h.at), h.status) for h in t.history if not h.late and h.status), key=_first)
     closes = [parse_iso(h.at) for h in t.history if not h.late and "closed" in h.kinds]
     opened = parse_iso(t.opened_at)
     last = steps[-1][0] if steps else opened
