@@ -98,12 +98,13 @@ _NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def tickets_table(tickets: list[Ticket], team: Team) -> str:
-    """The human table of `tickets` and `demo`: unowned first, then the oldest first."""
+    """The human table of `tickets` and `demo`, rows in the order given (`select`'s: unowned
+    first, then the oldest first; sorting again was a tenth of `tickets --all` at 50,000)."""
     if not tickets:
         return "no tickets\n"
     tz = ZoneInfo(team.timezone)
     rows = [("KEY", "STATUS", "OWNER", "OPENED", "UPDATED", "TITLE")]
-    for t in sorted(tickets, key=_order):
+    for t in tickets:
         rows.append((safe(t.key), safe(t.status), safe(t.owner or "-"), _minute(t.opened_at, tz),
                      _minute(t.updated_at, tz), _clip(t.title, 60)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from maildaemon.cli.presentation import tickets_table
+from maildaemon.cli.presentation import select, tickets_table
 from maildaemon.errors import SourceError
 
 log = logging.getLogger("maildaemon")
@@ -78,7 +78,7 @@ def demo(ctx) -> int:
     from maildaemon import demo
     week = demo.play_week(ctx.out, getattr(ctx.args, "now", None))
     ctx.out("\nTickets at the end of the week:\n")
-    ctx.stdout.write(tickets_table(week.store.view().tickets(), week.team))
+    ctx.stdout.write(tickets_table(select(week.store.view().tickets(), None), week.team))
     ctx.out(f"\n{week.written} mails written to {demo.OUT}/. Look around:\n"
             f"  MAILDAEMON_STATE_DIR={week.store.dir} MAILDAEMON_TEAM_FILE={demo.bundled('team.toml')} "
             f"python3 -m maildaemon ticket goc:41234")
