@@ -239,7 +239,7 @@ def structure() -> list[Case]:
     out.append(Case("multipart_nested_1200", _mail(_plain_headers(
         "multipart_nested_1200", "nested parts", extra=[("Content-Type", 'multipart/mixed; boundary="b0"')]),
         bytes(body)), "quarantined", message_id=_mid("multipart_nested_1200"),
-        note="mail-parser raises MailParserRecursionError"))
+        note="the email parser hits Python's recursion limit: unreadable, nested too deeply"))
 
     # the same nesting from a trusted sender with a GOC token: the reader must still not raise
     body2 = bytes(body).replace(b"deep inside", goc_body(41910, "Nested").encode())
