@@ -72,3 +72,19 @@ def test_a_code_with_cached_calendars_loads_without_the_package_and_a_new_one_is
     cli.team_file.write_text(cli.team_file.read_text().replace('holidays = "US"', 'holidays = "XX"'))
     code, out, err = cli("tickets")
     assert code == 2 and "team.holidays: 'XX' is not supported by the holidays package" in err, err
+
+
+def test_a_year_computed_before_the_state_folder_is_checked_is_written_once_it_is(cli):
+    """agenda checks the team's country before it opens the state folder: that year is kept in
+    memory, and written to STATE_DIR/holidays.json when the folder has passed its check."""
+    cli.team_file.write_text(cli.team_file.read_text().replace("[team]\n", '[team]\nholidays = "US"\n', 1))
+    (cli.root / "state").mkdir(mode=0o700)
+    try:
+        fresh()
+        code, _, err = cli("agenda", "--now", "2026-06-02T09:00")
+        assert code == 0, err
+        assert HolidayFile(cli.root / "state").known("US")
+        assert HolidayFile(cli.root / "state").get("US", 2026)[date(2026, 7, 3).toordinal()]   # Independence Day observed
+    finally:
+        workdays.use_calendar_cache(workdays.CalendarCache())
+        fresh()

@@ -160,7 +160,11 @@ def test_a_state_folder_others_may_write_is_refused_with_exit_2(cli, mode):
     state = cli.root / "state"
     state.mkdir()
     os.chmod(state, mode)
-    for args in (("tickets",), ("status",), ("quarantine", "list"), ("import", mbox(cli.root / "a.mbox", [trusted()]))):
+    # with holidays: agenda and rotation check the country before the state folder (nothing may be
+    # written there first, not even the holiday calendar's cache)
+    cli.team_file.write_text(cli.team_file.read_text().replace("[team]\n", '[team]\nholidays = "US"\n', 1))
+    for args in (("tickets",), ("status",), ("quarantine", "list"), ("import", mbox(cli.root / "a.mbox", [trusted()])),
+                 ("agenda", "--now", "2026-06-02T09:00"), ("rotation", "show")):
         code, _, err = run(cli, *args)
         assert code == 2 and one_line(err), (args, err)
         assert err.startswith("maildaemon: MAILDAEMON_STATE_DIR:") and str(state) in err

@@ -51,7 +51,7 @@ class Context:
         0.37 s of `agenda`, which checks the team's country before it reads the state). Installed
         as the calendar cache as soon as it is read."""
         from maildaemon import workdays
-        found = HolidayFile(self.settings.state_dir)
+        found = HolidayFile(self.settings.state_dir, writable=False)     # read now, written once checked
         workdays.use_calendar_cache(found)
         return found
 
@@ -64,7 +64,7 @@ class Context:
         """The state folder, checked at first use: one that other users may write is refused (exit 2)."""
         store = Store.from_settings(self.settings)
         store.check()
-        self.holidays                              # noqa: B018 - the calendar cache, installed
+        self.holidays.allow_writes()               # the folder is safe: the calendar cache may write
         return store
 
     @property

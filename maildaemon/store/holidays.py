@@ -17,9 +17,11 @@ class HolidayFile:
 
     NAME = "holidays.json"
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, writable: bool = True):
         self.path = Path(state_dir) / self.NAME
         self._data: dict | None = None
+        self.writable = writable        # False until the state folder has passed its safety check
+        self._unsaved = False
 
     def _package(self) -> list:
         import importlib.util
@@ -59,6 +61,19 @@ class HolidayFile:
     def put(self, code: str, year: int, days: dict[int, str]) -> None:
         data = self._load()
         data["years"][f"{code}:{year}"] = sorted([o, n] for o, n in days.items())
+        self._unsaved = True
+        self._save()
+
+    def allow_writes(self) -> None:
+        """The state folder passed its safety check: write what was computed before it, and from now on."""
+        self.writable = True
+        self._save()
+
+    def _save(self) -> None:
+        if not (self.writable and self._unsaved):
+            return                      # nothing new, or kept in memory until the folder is checked
+        self._unsaved = False
+        data = self._load()
         try:
             if os.path.isdir(self.path.parent):
                 write_atomic(self.path, orjson.dumps(data), follow_dir=True)
