@@ -9,6 +9,7 @@ business hours, per week (`weekly_medians`) and over a span (`median_hours`). Pu
 """
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -71,20 +72,21 @@ def opened_between(t: Ticket, start: datetime, end: datetime) -> bool:
     return line is not None and start <= line[0] < end
 
 
-_STEPS: dict[int, tuple] = {}       # id(ticket) -> (ticket, its steps): Tickets are immutable
+# id(ticket) -> (a weak reference to it, its steps): Tickets are immutable, and an entry goes
+# with its ticket (holding the ticket kept every view the daemon ever decoded alive, found in review)
+_STEPS: dict[int, tuple] = {}
 
 
 def _steps(t: Ticket):
     """(opened, [(at, status)] in order, [closed at], done now, last step) of a ticket, or None if
-    it has no opening time: `status_at` and `closed_between` for many moments at once. Kept per
-    ticket object (the views keep theirs: the daemon's handoff, brief and agenda ask again)."""
-    known = _STEPS.get(id(t))
-    if known is not None and known[0] is t:
+    it has no opening time: `status_at` and `closed_between` for many moments at once. Kept while
+    the ticket object lives (a view keeps its own: the daemon's handoff, brief and agenda ask again)."""
+    key = id(t)
+    known = _STEPS.get(key)
+    if known is not None and known[0]() is t:
         return known[1]
-    if len(_STEPS) > 100_000:
-        _STEPS.clear()
     line = _steps_of(t)
-    _STEPS[id(t)] = (t, line)
+    _STEPS[key] = (weakref.ref(t, lambda _, key=key: _STEPS.pop(key, None)), line)
     return line
 
 

@@ -297,3 +297,17 @@ def test_weekly_counts_equal_their_definition_on_random_histories(histories):
         assert [status_at(t, end) for t in tickets] == at_end
         assert r["new"] == sum(1 for t in tickets if handoff_mod.opened_between(t, begin, end))
         assert r["closed"] == sum(1 for t in tickets if handoff_mod.closed_between(t, begin, end))
+
+
+def test_the_parsed_steps_go_with_their_tickets():
+    """The figures keep each ticket's parsed steps while the ticket lives, and no longer: the daemon
+    decodes a new view at every change of the state, and the old views must not stay in memory."""
+    import gc
+    before = len(handoff_mod._STEPS)
+    tickets = [fold(TEAM, f"goc:{n}", (local(2026, 11, 16, 9, 0), dict(title="x", status="open", assignees=(TRIAGE,))))
+               for n in range(50)]
+    weekly_counts(tickets, TEAM, NOW)
+    assert len(handoff_mod._STEPS) == before + 50
+    del tickets
+    gc.collect()
+    assert len(handoff_mod._STEPS) == before
