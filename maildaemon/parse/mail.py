@@ -101,8 +101,11 @@ def read_mail(raw: bytes, list_names: tuple[str, ...] = ()) -> Mail:
     html_parts = [h for h in parsed.text_html if h and h.strip()]
     html_text = "\n".join(html_parts)
     text = "\n".join(text_parts) if text_parts else html_to_text(html_text)
-    message_id = (first("message-id") or "").strip()
-    message_id = _first_msgid(_decode(message_id)) or synthetic_message_id(raw)
+    # as it stands in the mail: a field with 8-bit bytes comes out of items() as an email.header.Header
+    # whose text has lost them (U+FFFD), so two such ids would be one (the .strip() of that object
+    # made the mail unreadable; found in review)
+    stored = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
+    message_id = _first_msgid(_decode(_raw(stored))) or synthetic_message_id(raw)
     mail = Mail(
         message_id=message_id,
         subject=subject,

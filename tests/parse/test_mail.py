@@ -130,3 +130,15 @@ def test_the_body_view_carries_no_trace_or_address_fields():
     assert sorted(view.keys()) == ["Content-Transfer-Encoding", "Content-Type"]
     mail = read_mail(raw)                       # the Mail still has every header of the message
     assert mail.text == "café\r\n".replace("\r\n", "\n") and mail.has("Received") and mail.from_addr == "a@example.org"
+
+
+def test_a_message_id_with_8bit_bytes_is_read_not_refused():
+    """The parser hands a header field holding 8-bit bytes over as an email.header.Header, not a
+    str: such a Message-ID made the whole mail unreadable."""
+    from maildaemon.parse.mail import read_mail
+    raw = b"Message-ID: <caf\xc3\xa9.1@x.example>\r\nSubject: s\r\nFrom: a@example.org\r\n\r\nbody\r\n"
+    mail = read_mail(raw)
+    assert mail.message_id.startswith("<caf") and mail.message_id.endswith("@x.example>")
+    assert read_mail(raw).message_id == mail.message_id and mail.text == "body\n"
+    other = read_mail(raw.replace(b"\xc3\xa9", b"\xc3\xa8"))                    # cafè: another mail
+    assert mail.message_id == "<café.1@x.example>" and other.message_id == "<cafè.1@x.example>"
