@@ -96,6 +96,10 @@ class HistoryEntry:
     origin: str = ""
     status: str | None = None      # the ticket's status after this entry (for week-over-week counts)
 
+    def to_doc(self) -> dict:
+        """Plain JSON data, fields in their order (as the history log and the ticket store it)."""
+        return {n: getattr(self, n) if n != "kinds" else list(self.kinds) for n in _fields(HistoryEntry)[3]}
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -132,15 +136,15 @@ class Ticket:
     history: tuple[HistoryEntry, ...] = ()   # as stored: the entries that set a status (see compact)
     messages: int = 0                        # notifications applied or recorded for this ticket
 
-    def to_doc(self) -> dict:
+    def to_doc(self, history: bool = True) -> dict:
         """Plain JSON data, fields in their order (dataclasses.asdict deep-copies every value: it
-        was a fifth of applying a change, issue 14; these values are immutable but the links)."""
+        was a fifth of applying a change, issue 14; these values are immutable but the links).
+        `history=False`: an empty history, for a writer that stores its own (store/layout.slim)."""
         doc = {name: getattr(self, name) for name in _fields(Ticket)[3]}
         for name in ("assignees", "assignment_order", "cc"):
             doc[name] = list(doc[name])
         doc["links"] = [dict(x) for x in self.links]
-        entry = _fields(HistoryEntry)[3]
-        doc["history"] = [{n: getattr(h, n) if n != "kinds" else list(h.kinds) for n in entry} for h in self.history]
+        doc["history"] = [h.to_doc() for h in self.history] if history else []
         return doc
 
     @classmethod

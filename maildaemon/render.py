@@ -204,10 +204,9 @@ def _context(due: Due, team: Team, now: datetime) -> dict:
     duty = team.member(due.duty)
     signer = duty.name if duty else team.name
     context = dict(due.data, team=team, duty=duty, signer=signer, signature=(duty.signature if duty else None),
-                   now=now, kind=due.kind, answer_to=None)
+                   now=now, kind=due.kind)
     if due.kind == "user":
-        context["answer_to"] = user_reply_to(due)
-        context["answer_by_mail"] = context["answer_to"] is not None     # else the text points to the ticket's URL
+        context["answer_by_mail"] = user_reply_to(due) is not None     # else the text points to the ticket's URL
     return context
 
 
@@ -224,7 +223,8 @@ def compose(env: Environment, due: Due, team: Team, now: datetime, key: bytes = 
     rendered, but neither the HTML part nor the MIME message (that was 3.7 ms a mail, most of a dry
     run's cost; the handoff's HTML template alone takes 0.3 s to compile and render)."""
     context = _context(due, team, now)
-    duty, signer, answer_to = context["duty"], context["signer"], context["answer_to"]
+    duty, signer = context["duty"], context["signer"]
+    answer_to = user_reply_to(due) if due.kind == "user" else None
     subject = clean_header(env.get_template(f"{due.kind}.subject.j2").render(context))
     text = env.get_template(f"{due.kind}.txt.j2").render(context)
     to, cc = _recipients(due)

@@ -13,6 +13,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from itertools import accumulate
+from operator import itemgetter
 from typing import Sequence
 
 from maildaemon import workdays
@@ -27,18 +28,7 @@ def status_at(t: Ticket, when: datetime) -> str | None:
     """The ticket's status at an instant (None: not opened yet), from its applied history (its
     status steps, parsed once per ticket: the agenda asks this of every finished ticket)."""
     line = _steps(t)
-    if line is None or line[0] > when:
-        return None
-    status = "open"
-    for at, step in line[1]:
-        if at > when:
-            break
-        status = step
-    return status
-
-
-def _first(pair: tuple):
-    return pair[0]
+    return None if line is None or line[0] > when else _status_of(line, when)
 
 
 def open_at(tickets: Sequence[Ticket], when: datetime) -> int:
@@ -94,7 +84,7 @@ def _steps_of(t: Ticket):
     if not t.opened_at:
         return None
     # by time alone: steps of the same second keep the order they were applied in (a stable sort)
-    steps = sorted(((parse_iso(h.at), h.status) for h in t.history if not h.late and h.status), key=_first)
+    steps = sorted(((parse_iso(h.at), h.status) for h in t.history if not h.late and h.status), key=itemgetter(0))
     closes = [parse_iso(h.at) for h in t.history if not h.late and "closed" in h.kinds]
     opened = parse_iso(t.opened_at)
     last = steps[-1][0] if steps else opened

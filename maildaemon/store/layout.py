@@ -40,14 +40,9 @@ def slim(doc: dict, history) -> dict:
     """A ticket document as stored: fields at their default (None, empty, false) left out, and
     only what the handoff's counts read of the status-setting entries (the rest is in the log).
     Half the bytes of the full document: every command reads every open ticket's."""
-    out = {k: v for k, v in doc.items() if k in _KEEP or v not in (None, "", [], False)}
-    out["history"] = [{k: getattr(h, k) if k != "kinds" else list(h.kinds) for k in _STATUS_FIELDS}
-                      for h in history]
-    return out
-
-
-def entry_doc(h: HistoryEntry) -> dict:
-    return dict(h.__dict__, kinds=list(h.kinds))
+    kept = [{k: getattr(h, k) if k != "kinds" else list(h.kinds) for k in _STATUS_FIELDS} for h in history]
+    return {k: kept if k == "history" else v for k, v in doc.items()
+            if k == "history" or k in _KEEP or v not in (None, "", [], False)}
 
 
 def entry(doc: dict) -> HistoryEntry | None:

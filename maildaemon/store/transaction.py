@@ -13,7 +13,7 @@ from tinydb import Query, TinyDB
 
 from maildaemon.atomic import ensure_dir
 from maildaemon.model import Ticket, compact
-from maildaemon.store.layout import LAYOUT, LOG_DIR, LOGS, entry_doc, retiring, slim
+from maildaemon.store.layout import LAYOUT, LOG_DIR, LOGS, retiring, slim
 from maildaemon.store.records import RecordsWriter
 from maildaemon.store.storage import copy, ticket_shape
 from maildaemon.store.view import Indexes, View
@@ -164,8 +164,8 @@ class Transaction(View, RecordsWriter):
         docs: dict[str, dict] = {}
         for key, t in self._tickets.items():
             logged = self._loaded.get(key, ())
-            changes.extend(dict(entry_doc(h), key=key) for h in t.history if h.message_id not in logged)
-            docs[key] = slim(t.to_doc(), compact(t.history))
+            changes.extend(dict(h.to_doc(), key=key) for h in t.history if h.message_id not in logged)
+            docs[key] = slim(t.to_doc(history=False), compact(t.history))
             if key in self._revived:
                 old = self._revived.pop(key)
                 archived[old] = max(0, archived.get(old, 0) - 1)
